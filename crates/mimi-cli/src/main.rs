@@ -1,0 +1,53 @@
+//! `mimi`: one binary for operators and developers.
+//!
+//! Each subcommand lives in its own module. Exit codes are shared by all of them
+//! (see [`exit`]) so scripts can tell a policy refusal from a network failure
+//! from bad input.
+
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod content;
+mod exit;
+
+/// mimi: a MIMI (More Instant Messaging Interoperability) server, client and toolkit.
+///
+/// Users of different messaging providers share end-to-end encrypted rooms. Each
+/// room lives on one hub server; the other providers' servers follow it.
+#[derive(Debug, Parser)]
+#[command(name = "mimi", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a provider's MIMI server (hub for its rooms, follower elsewhere).
+    Server,
+    /// Act as a user's client against a provider's server.
+    Client,
+    /// Create a development PKI: a CA and one mutual-TLS certificate per provider.
+    Pki,
+    /// Inspect MIMI message content (CBOR).
+    #[command(subcommand)]
+    Content(content::ContentCommand),
+    /// Bring up three providers on loopback and run the protocol's example flow.
+    Demo,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Content(cmd) => content::run(cmd),
+        Command::Server | Command::Client | Command::Pki | Command::Demo => {
+            eprintln!(
+                "mimi: this subcommand is not available yet; see the README's status section"
+            );
+            exit::UNAVAILABLE
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The endpoint directory (protocol-06 §5.1).
