@@ -20,6 +20,8 @@ pub mod codec;
 pub mod components;
 pub mod directory;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod id;
 pub mod messages;
 
