@@ -1,0 +1,134 @@
+//! The mutual-TLS accept loop: TLS handshake, peer identity, HTTP/1.1 or
+//! HTTP/2, graceful shutdown.
+//!
+//! axum's own `serve` cannot hand the peer certificate to handlers, so we run
+//! the loop ourselves: each connection's [`PeerIdentity`] is inserted into the
+//! extensions of every request it carries.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use hyper::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use rustls::ServerConfig;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt as _;
+
+use crate::tls::dns_names;
+
+/// How long a client may take to finish the TLS handshake. Bounds the sockets
+/// a slow or silent peer can hold open.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long shutdown waits for in-flight requests before closing anyway.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Who is on the other end of a connection, from its verified client certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerIdentity {
+    /// The `dNSName` SANs of the peer's certificate, lower-cased.
+    pub domains: Arc<[String]>,
+}
+
+impl PeerIdentity {
+    /// Whether the certificate authenticates `domain` (exact, case-insensitive match).
+    pub fn authenticates(&self, domain: &str) -> bool {
+        self.domains.iter().any(|d| d.eq_ignore_ascii_case(domain))
+    }
+}
+
+/// Serves `app` on `listener` over mutual TLS until `shutdown` resolves, then
+/// stops accepting and drains in-flight requests (bounded by a timeout).
+///
+/// Connections whose handshake fails (no certificate, untrusted CA) are closed
+/// and logged; they never reach `app`.
+///
+/// # Errors
+/// Returns the accept error only if the listener itself fails.
+pub async fn serve_mtls(
+    listener: TcpListener,
+    tls: Arc<ServerConfig>,
+    app: Router,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let acceptor = TlsAcceptor::from(tls);
+    let graceful = GracefulShutdown::new();
+    let builder = Builder::new(TokioExecutor::new());
+    tokio::pin!(shutdown);
+    let mut accept_backoff = Duration::from_millis(10);
+
+    loop {
+        let (tcp, remote) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => {
+                    accept_backoff = Duration::from_millis(10);
+                    pair
+                }
+                Err(e) => {
+                    // Out of file descriptors and similar: back off rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(accept_backoff).await;
+                    accept_backoff = (accept_backoff * 2).min(Duration::from_secs(1));
+                    continue;
+                }
+            },
+        };
+        let acceptor = acceptor.clone();
+        let app = app.clone();
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(e)) => {
+                    tracing::info!(%remote, error = %e, "TLS handshake refused");
+                    return;
+                }
+                Err(_) => {
+                    tracing::info!(%remote, "TLS handshake timed out");
+                    return;
+                }
+            };
+            let domains: Arc<[String]> = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .map(dns_names)
+                .unwrap_or_default()
+                .into();
+            let peer = PeerIdentity { domains };
+            let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+                req.extensions_mut().insert(peer.clone());
+                let app = app.clone();
+                async move {
+                    app.oneshot(req.map(Body::new))
+                        .await
+                        .map_err(|e: Infallible| e)
+                }
+            });
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
+            if let Err(e) = watcher.watch(conn.into_owned()).await {
+                tracing::debug!(%remote, error = %e, "connection ended with an error");
+            }
+        });
+    }
+
+    drop(listener);
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("shutdown: in-flight requests did not finish in time");
+    }
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! Mutual TLS between two providers, over real sockets: the server learns the
+//! client's provider domain from its certificate, and clients without a
+//! certificate or with one from another CA are refused at the handshake.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::{Extension, Router};
+use mimi_server::{PeerIdentity, TlsIdentity, pki, serve_mtls};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+async fn whoami(Extension(peer): Extension<PeerIdentity>) -> String {
+    peer.domains.join(",")
+}
+
+struct Running {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+async fn start(identity: &TlsIdentity) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = Router::new().route("/whoami", get(whoami));
+    let (tx, rx) = oneshot::channel();
+    let tls = identity.server_config().unwrap();
+    let task = tokio::spawn(serve_mtls(listener, tls, app, async {
+        let _ = rx.await;
+    }));
+    Running {
+        addr,
+        stop: Some(tx),
+        task,
+    }
+}
+
+fn client(config: rustls::ClientConfig, domain: &str, addr: SocketAddr) -> reqwest::Client {
+    reqwest::Client::builder()
+        .use_preconfigured_tls(config)
+        .resolve(domain, addr)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn peer_domain_comes_from_the_client_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = pki::init(dir.path(), &["a.example".into(), "b.example".into()]).unwrap();
+    let load = |i: usize| {
+        TlsIdentity::load(
+            &files.providers[i].cert,
+            &files.providers[i].key,
+            &files.ca_cert,
+        )
+        .unwrap()
+    };
+    let (a, b) = (load(0), load(1));
+    let mut server = start(&a).await;
+    let url = format!("https://a.example:{}/whoami", server.addr.port());
+
+    // b.example, with its certificate: accepted, and named by its certificate.
+    let body = client(b.client_config().unwrap(), "a.example", server.addr)
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "b.example");
+
+    // No client certificate: the handshake fails.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    use rustls::pki_types::pem::PemObject as _;
+    roots
+        .add(rustls::pki_types::CertificateDer::from_pem_file(&files.ca_cert).unwrap())
+        .unwrap();
+    let anonymous = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let err = client(anonymous, "a.example", server.addr)
+        .get(&url)
+        .send()
+        .await;
+    assert!(
+        err.is_err(),
+        "a client without a certificate must be refused"
+    );
+
+    // A certificate from another CA: refused too.
+    let other = tempfile::tempdir().unwrap();
+    let other_files = pki::init(other.path(), &["b.example".into()]).unwrap();
+    let rogue = TlsIdentity::load(
+        &other_files.providers[0].cert,
+        &other_files.providers[0].key,
+        &files.ca_cert, // trusts the real CA, so only the server side can refuse
+    )
+    .unwrap();
+    let err = client(rogue.client_config().unwrap(), "a.example", server.addr)
+        .get(&url)
+        .send()
+        .await;
+    assert!(
+        err.is_err(),
+        "a certificate from an untrusted CA must be refused"
+    );
+
+    // Graceful shutdown returns.
+    server.stop.take().unwrap().send(()).unwrap();
+    server.task.await.unwrap().unwrap();
+}
+
+#[test]
+fn pki_init_reuses_the_ca_and_rejects_bad_domains() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = pki::init(dir.path(), &["a.example".into()]).unwrap();
+    let ca_before = std::fs::read(&first.ca_cert).unwrap();
+    let second = pki::init(dir.path(), &["c.example".into()]).unwrap();
+    assert_eq!(std::fs::read(&second.ca_cert).unwrap(), ca_before);
+    // A certificate issued after the CA was reloaded still verifies against it.
+    TlsIdentity::load(
+        &second.providers[0].cert,
+        &second.providers[0].key,
+        &second.ca_cert,
+    )
+    .unwrap()
+    .client_config()
+    .unwrap();
+    assert!(pki::init(dir.path(), &["not a domain".into()]).is_err());
+}
