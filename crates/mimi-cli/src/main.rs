@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 mod content;
 mod exit;
+mod pki;
 
 /// mimi: a MIMI (More Instant Messaging Interoperability) server, client and toolkit.
 ///
@@ -31,7 +32,8 @@ enum Command {
     /// Act as a user's client against a provider's server.
     Client,
     /// Create a development PKI: a CA and one mutual-TLS certificate per provider.
-    Pki,
+    #[command(subcommand)]
+    Pki(pki::PkiCommand),
     /// Inspect MIMI message content (CBOR).
     #[command(subcommand)]
     Content(content::ContentCommand),
@@ -43,7 +45,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Content(cmd) => content::run(cmd),
-        Command::Server | Command::Client | Command::Pki | Command::Demo => {
+        Command::Pki(cmd) => pki::run(cmd),
+        Command::Server | Command::Client | Command::Demo => {
             eprintln!(
                 "mimi: this subcommand is not available yet; see the README's status section"
             );

@@ -24,6 +24,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod id;
 pub mod messages;
+pub mod mls_profile;
 
 pub use codec::{MAX_MESSAGE_LEN, Utf8String, WireMessage};
 pub use error::{DecodeError, EncodeError, IdError};

@@ -6,11 +6,13 @@
 
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod error;
 pub mod listener;
 pub mod pki;
 pub mod tls;
 
+pub use config::Config;
 pub use error::ServerError;
 pub use listener::{PeerIdentity, serve_mtls};
 pub use tls::TlsIdentity;
