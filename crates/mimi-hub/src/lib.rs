@@ -1,1 +1,20 @@
-//! placeholder
+//! The MIMI hub engine: each room's state machine over an OpenMLS
+//! `PublicGroup`. It accepts, orders and checks events and plans their fan-out,
+//! without any group secret.
+//!
+//! Sync and transport-free: the server loads a [`Room`], calls it, and stores
+//! the result and its [`Delivery`] list in one transaction.
+
+#![forbid(unsafe_code)]
+
+mod commit;
+pub mod error;
+pub mod fanout;
+pub mod keys;
+pub mod room;
+
+pub use commit::{Accepted, CommitBundle};
+pub use error::{HubError, UpdateCode};
+pub use fanout::{Delivery, Event};
+pub use keys::HubKeys;
+pub use room::{QueuedEntry, Room, client_of, group_id_of};

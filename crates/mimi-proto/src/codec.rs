@@ -81,19 +81,6 @@ pub(crate) fn map_error(e: tls_codec::Error, what: &'static str) -> DecodeError 
     }
 }
 
-/// Reads a `uint8` `bool` that must be 0 or 1 (RFC 9420 §2.1.1).
-pub(crate) fn read_bool<'a>(
-    bytes: &'a [u8],
-    what: &'static str,
-) -> Result<(bool, &'a [u8]), DecodeError> {
-    let (b, rest) = u8::tls_deserialize_bytes(bytes)?;
-    match b {
-        0 => Ok((false, rest)),
-        1 => Ok((true, rest)),
-        _ => Err(DecodeError::InvalidBool(what)),
-    }
-}
-
 /// Implements the tls_codec traits for an identifier type as `opaque uri<V>`,
 /// decoding strictly (canonical form, right kind).
 macro_rules! uri_codec {

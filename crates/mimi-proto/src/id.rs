@@ -525,6 +525,14 @@ impl RoomId {
     pub fn hub_domain(&self) -> &str {
         self.domain()
     }
+
+    /// The room's MLS group URI: same hub and name, `g` instead of `r`
+    /// (`mimi://a.example/r/clubhouse` → `mimi://a.example/g/clubhouse`, as in
+    /// protocol-06 §3). Its bytes are the MLS `group_id`.
+    pub fn group_uri(&self) -> GroupUri {
+        GroupUri::parse(&format!("{SCHEME}{}/g/{}", self.domain(), self.0.local()))
+            .expect("a valid room name is a valid group name")
+    }
 }
 
 #[cfg(test)]

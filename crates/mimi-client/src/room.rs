@@ -1,0 +1,133 @@
+//! A client's view of one room: an OpenMLS `MlsGroup` configured with mimi's
+//! profile, and the commits it sends to the hub.
+
+use openmls::messages::Welcome;
+use openmls::messages::group_info::GroupInfo;
+use openmls::prelude::{
+    AppDataDictionary, AppDataDictionaryExtension, Extension, Extensions, ExternalSender,
+    ExternalSendersExtension, GroupId, KeyPackage, MlsGroup, MlsGroupCreateConfig,
+    MlsGroupJoinConfig, MlsMessageOut, PURE_PLAINTEXT_WIRE_FORMAT_POLICY, ProtocolVersion,
+};
+use openmls::treesync::RatchetTree;
+use openmls_traits::OpenMlsProvider;
+
+use mimi_proto::RoomId;
+use mimi_proto::mls_profile::{CIPHERSUITE, leaf_capabilities, required_capabilities};
+
+use crate::error::ClientError;
+use crate::identity::Identity;
+
+/// A commit ready for the hub's `update` endpoint.
+#[derive(Debug)]
+pub struct OutgoingCommit {
+    /// The commit (PublicMessage).
+    pub commit: MlsMessageOut,
+    /// The Welcome, when the commit adds members.
+    pub welcome: Option<MlsMessageOut>,
+    /// The new epoch's GroupInfo, without the ratchet tree.
+    pub group_info: MlsMessageOut,
+}
+
+/// How every mimi client joins groups: handshakes in the clear so the hub can
+/// check them (protocol-06 §4.2), no ratchet tree in GroupInfo (the hub serves it).
+pub fn join_config() -> MlsGroupJoinConfig {
+    MlsGroupJoinConfig::builder()
+        .wire_format_policy(PURE_PLAINTEXT_WIRE_FORMAT_POLICY)
+        .use_ratchet_tree_extension(false)
+        .build()
+}
+
+/// Creates a room's MLS group at epoch 0 with `identity` as the only member.
+///
+/// The GroupContext carries the hub in `external_senders`, mimi's
+/// `required_capabilities`, and `dictionary` (the room state) in
+/// `app_data_dictionary` (protocol-06 §3.1, §7.2).
+///
+/// # Errors
+/// [`ClientError::Mls`] if OpenMLS refuses the configuration.
+pub fn create_group(
+    provider: &impl OpenMlsProvider,
+    identity: &Identity,
+    room: &RoomId,
+    hub: ExternalSender,
+    dictionary: AppDataDictionary,
+) -> Result<MlsGroup, ClientError> {
+    let extensions = Extensions::from_vec(vec![
+        Extension::ExternalSenders(ExternalSendersExtension::from(vec![hub])),
+        Extension::RequiredCapabilities(required_capabilities()),
+        Extension::AppDataDictionary(AppDataDictionaryExtension::new(dictionary)),
+    ])
+    .map_err(|e| ClientError::Mls(format!("group context extensions: {e}")))?;
+    let config = MlsGroupCreateConfig::builder()
+        .ciphersuite(CIPHERSUITE)
+        .capabilities(leaf_capabilities())
+        .wire_format_policy(PURE_PLAINTEXT_WIRE_FORMAT_POLICY)
+        .use_ratchet_tree_extension(false)
+        .with_group_context_extensions(extensions)
+        .build();
+    MlsGroup::new_with_group_id(
+        provider,
+        identity.signer(),
+        &config,
+        GroupId::from_slice(room.group_uri().as_bytes()),
+        identity.credential_with_key(),
+    )
+    .map_err(|e| ClientError::Mls(format!("create group: {e}")))
+}
+
+/// The GroupInfo and ratchet tree the hub needs to start tracking a new room.
+///
+/// # Errors
+/// [`ClientError::Mls`] if the GroupInfo cannot be signed.
+pub fn export_for_hub(
+    provider: &impl OpenMlsProvider,
+    identity: &Identity,
+    group: &MlsGroup,
+) -> Result<(MlsMessageOut, RatchetTree), ClientError> {
+    let group_info = group
+        .export_group_info(provider.crypto(), identity.signer(), false)
+        .map_err(|e| ClientError::Mls(format!("export GroupInfo: {e}")))?;
+    Ok((group_info, group.export_ratchet_tree()))
+}
+
+/// Builds (but does not merge) a commit adding `key_packages`. Merge it with
+/// `group.merge_pending_commit` only after the hub answers `success`.
+///
+/// # Errors
+/// [`ClientError::Mls`] if OpenMLS refuses the commit.
+pub fn add_members(
+    provider: &impl OpenMlsProvider,
+    identity: &Identity,
+    group: &mut MlsGroup,
+    key_packages: Vec<KeyPackage>,
+) -> Result<OutgoingCommit, ClientError> {
+    let bundle = group
+        .commit_builder()
+        .propose_adds(key_packages)
+        .load_psks(provider.storage())
+        .map_err(|e| ClientError::Mls(format!("load PSKs: {e}")))?
+        .create_group_info(true)
+        .build(
+            provider.rand(),
+            provider.crypto(),
+            identity.signer(),
+            |_| true,
+        )
+        .map_err(|e| ClientError::Mls(format!("build commit: {e}")))?
+        .stage_commit(provider)
+        .map_err(|e| ClientError::Mls(format!("stage commit: {e}")))?;
+    outgoing(bundle.into_contents())
+}
+
+fn outgoing(
+    (commit, welcome, group_info): (MlsMessageOut, Option<Welcome>, Option<GroupInfo>),
+) -> Result<OutgoingCommit, ClientError> {
+    let group_info = group_info
+        .ok_or_else(|| ClientError::Mls("commit produced no GroupInfo".into()))?
+        .into();
+    Ok(OutgoingCommit {
+        commit,
+        welcome: welcome.map(|w| MlsMessageOut::from_welcome(w, ProtocolVersion::Mls10)),
+        group_info,
+    })
+}

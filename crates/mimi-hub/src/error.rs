@@ -1,0 +1,70 @@
+//! The hub's one error enum, in families that map to protocol answers
+//! (see [`HubError::update_code`]).
+
+use openmls::prelude::hash_ref::ProposalRef;
+
+/// Why the hub refused an event.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HubError {
+    /// The event is not for this room or is not the right kind of MLS message
+    /// (e.g. a PrivateMessage handshake): `invalidProposal`.
+    #[error("malformed: {0}")]
+    Malformed(&'static str),
+    /// The commit or proposal is for another epoch: `wrongEpoch(current)`.
+    #[error("wrong epoch: the room is at epoch {current}")]
+    WrongEpoch {
+        /// The hub's current epoch.
+        current: u64,
+    },
+    /// An application message from an older epoch: `epochTooOld(current)`.
+    #[error("epoch too old: the room is at epoch {current}")]
+    EpochTooOld {
+        /// The hub's current epoch.
+        current: u64,
+    },
+    /// MLS validation failed (signature, tree, proposal rules):
+    /// `invalidProposal(refs)`.
+    #[error("invalid MLS message: {reason}")]
+    InvalidMls {
+        /// Proposals we could identify as the cause.
+        refs: Vec<ProposalRef>,
+        /// OpenMLS's explanation, for logs.
+        reason: String,
+    },
+    /// The commit omits proposals the hub queued this epoch (protocol-06 §3.5):
+    /// `notAllowed`.
+    #[error("commit omits {0} queued proposal(s)")]
+    MissingQueuedProposals(usize),
+    /// Refused by room policy or a hub rule: `notAllowed`.
+    #[error("not allowed: {0}")]
+    NotAllowed(String),
+    /// A bug or broken invariant inside the hub; never the peer's fault.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+}
+
+/// The protocol-level answer for an error (protocol-06 §5.3 `UpdateResponseCode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateCode {
+    /// `wrongEpoch`
+    WrongEpoch,
+    /// `notAllowed`
+    NotAllowed,
+    /// `invalidProposal`
+    InvalidProposal,
+    /// Not the peer's fault: the server answers 500 and the peer retries.
+    Internal,
+}
+
+impl HubError {
+    /// Maps the error to its `UpdateRoomResponse` code, in one place.
+    pub fn update_code(&self) -> UpdateCode {
+        match self {
+            Self::WrongEpoch { .. } | Self::EpochTooOld { .. } => UpdateCode::WrongEpoch,
+            Self::Malformed(_) | Self::InvalidMls { .. } => UpdateCode::InvalidProposal,
+            Self::MissingQueuedProposals(_) | Self::NotAllowed(_) => UpdateCode::NotAllowed,
+            Self::Internal(_) => UpdateCode::Internal,
+        }
+    }
+}

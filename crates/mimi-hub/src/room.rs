@@ -1,0 +1,262 @@
+//! One room's state at the hub: the OpenMLS `PublicGroup` (tree, GroupContext,
+//! no secrets), the GroupInfo committers uploaded, the epoch's proposal queue
+//! and the KeyPackageRef → provider routes for Welcomes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use openmls::group::PublicGroup;
+use openmls::group::StagedCommit;
+use openmls::prelude::tls_codec::Serialize as _;
+use openmls::prelude::{
+    BasicCredential, Credential, GroupId, LeafNodeIndex, MlsMessageBodyIn, MlsMessageIn,
+    MlsMessageOut, OpenMlsSignaturePublicKey, ProposalStore, RatchetTreeIn, Verifiable as _,
+};
+use openmls_memory_storage::MemoryStorage;
+use openmls_traits::crypto::OpenMlsCrypto;
+
+use mimi_proto::mls_profile;
+use mimi_proto::{ClientId, ProviderId, RoomId};
+
+use crate::error::HubError;
+use crate::keys::HubKeys;
+
+/// A proposal the hub accepted this epoch; the next commit must include it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedEntry {
+    /// The proposal's reference (RFC 9420 §5.2).
+    pub reference: Vec<u8>,
+    /// The proposal `MLSMessage`, as fanned out.
+    pub message: Vec<u8>,
+    /// Hub acceptance time, ms since the UNIX epoch.
+    pub accepted_at: u64,
+}
+
+/// A room hosted by this hub.
+pub struct Room {
+    pub(crate) id: RoomId,
+    pub(crate) group: PublicGroup,
+    /// Backs `group`: OpenMLS writes the tree, context and proposal queue here
+    /// on every merge, and the hub persists it as the room snapshot.
+    pub(crate) storage: MemoryStorage,
+    /// The current epoch's GroupInfo (`MLSMessage`), as the committer signed it.
+    pub(crate) group_info: Vec<u8>,
+    pub(crate) queue: Vec<QueuedEntry>,
+    /// KeyPackageRef → provider that answered the keyMaterial request.
+    pub(crate) kp_routes: BTreeMap<Vec<u8>, ProviderId>,
+}
+
+impl std::fmt::Debug for Room {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Room")
+            .field("id", &self.id)
+            .field("epoch", &self.epoch())
+            .field("members", &self.group.members().count())
+            .field("queued", &self.queue.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Room {
+    /// Accepts a creator's new group as a room (protocol-06 §3.1: creation is
+    /// local to the hub).
+    ///
+    /// The group must be at epoch 0 with the creator as its only member, use
+    /// the room's group id, list the hub in `external_senders`, and carry the
+    /// MIMI `required_capabilities` and an `app_data_dictionary`.
+    ///
+    /// # Errors
+    /// [`HubError::Malformed`] or [`HubError::InvalidMls`] naming the first
+    /// requirement the group breaks.
+    pub fn create(
+        crypto: &impl OpenMlsCrypto,
+        keys: &HubKeys,
+        id: RoomId,
+        creator: &ClientId,
+        group_info: MlsMessageIn,
+        ratchet_tree: RatchetTreeIn,
+    ) -> Result<Self, HubError> {
+        if id.hub_domain() != keys.provider().domain() {
+            return Err(HubError::Malformed("room id names another hub"));
+        }
+        let MlsMessageBodyIn::GroupInfo(verifiable) = group_info.extract() else {
+            return Err(HubError::Malformed("expected a GroupInfo"));
+        };
+        let storage = MemoryStorage::default();
+        let (group, verified) = PublicGroup::from_external(
+            crypto,
+            &storage,
+            ratchet_tree,
+            verifiable,
+            ProposalStore::new(),
+        )
+        .map_err(|e| HubError::InvalidMls {
+            refs: Vec::new(),
+            reason: e.to_string(),
+        })?;
+
+        if group.group_id() != &group_id_of(&id) {
+            return Err(HubError::Malformed("group id is not the room's group URI"));
+        }
+        if group.group_context().epoch().as_u64() != 0 {
+            return Err(HubError::Malformed("a new room starts at epoch 0"));
+        }
+        if group.ciphersuite() != mls_profile::CIPHERSUITE {
+            return Err(HubError::Malformed("ciphersuite is not the MIMI profile's"));
+        }
+        let members: Vec<_> = group.members().collect();
+        if members.len() != 1 || client_of(&members[0].credential).as_ref() != Some(creator) {
+            return Err(HubError::Malformed("the creator must be the only member"));
+        }
+        let extensions = group.group_context().extensions();
+        let hub_sender = keys.external_sender();
+        let lists_hub = extensions
+            .external_senders()
+            .is_some_and(|senders| senders.iter().any(|s| s == &hub_sender));
+        if !lists_hub {
+            return Err(HubError::Malformed("external_senders must list the hub"));
+        }
+        let required = mls_profile::required_capabilities();
+        let has_required = extensions.required_capabilities().is_some_and(|have| {
+            required
+                .extension_types()
+                .iter()
+                .all(|t| have.extension_types().contains(t))
+                && required
+                    .proposal_types()
+                    .iter()
+                    .all(|t| have.proposal_types().contains(t))
+        });
+        if !has_required {
+            return Err(HubError::Malformed(
+                "required_capabilities lacks the MIMI profile",
+            ));
+        }
+        if extensions.app_data_dictionary().is_none() {
+            return Err(HubError::Malformed(
+                "app_data_dictionary with the room state is missing",
+            ));
+        }
+        let group_info = MlsMessageOut::from(verified)
+            .tls_serialize_detached()
+            .map_err(|_| HubError::Internal("GroupInfo does not serialize"))?;
+        Ok(Self {
+            id,
+            group,
+            storage,
+            group_info,
+            queue: Vec::new(),
+            kp_routes: BTreeMap::new(),
+        })
+    }
+
+    /// The room id.
+    pub fn id(&self) -> &RoomId {
+        &self.id
+    }
+
+    /// The current epoch.
+    pub fn epoch(&self) -> u64 {
+        self.group.group_context().epoch().as_u64()
+    }
+
+    /// The OpenMLS public group, read-only.
+    pub fn public_group(&self) -> &PublicGroup {
+        &self.group
+    }
+
+    /// The current GroupInfo `MLSMessage`, for external joiners.
+    pub fn group_info(&self) -> &[u8] {
+        &self.group_info
+    }
+
+    /// Proposals accepted this epoch, in acceptance order.
+    pub fn queued(&self) -> &[QueuedEntry] {
+        &self.queue
+    }
+
+    /// Records that KeyPackages with these refs came from `provider`, so their
+    /// Welcome is routed there (protocol-06 §4.3.1).
+    pub fn record_key_packages(
+        &mut self,
+        provider: &ProviderId,
+        refs: impl IntoIterator<Item = Vec<u8>>,
+    ) {
+        for r in refs {
+            self.kp_routes.insert(r, provider.clone());
+        }
+    }
+
+    /// Every member client, by leaf index. A leaf whose credential is not a
+    /// valid client URI is reported as `None` (the hub refuses to add such
+    /// leaves, so this happens only for groups accepted before a rule change).
+    pub fn members(&self) -> impl Iterator<Item = (LeafNodeIndex, Option<ClientId>)> + '_ {
+        self.group
+            .members()
+            .map(|m| (m.index, client_of(&m.credential)))
+    }
+
+    /// Providers with at least one member client, plus the hub itself.
+    pub fn member_providers(&self, hub: &ProviderId) -> BTreeSet<ProviderId> {
+        let mut out: BTreeSet<ProviderId> = self
+            .members()
+            .filter_map(|(_, c)| c.map(|c| c.as_uri().provider()))
+            .collect();
+        out.insert(hub.clone());
+        out
+    }
+
+    /// Verifies a committer-supplied GroupInfo against a staged (not yet
+    /// merged) commit: it must carry the new GroupContext and be signed with the
+    /// committer's leaf key (the new leaf from the update path, if any).
+    pub(crate) fn check_group_info_after(
+        &self,
+        crypto: &impl OpenMlsCrypto,
+        staged: &StagedCommit,
+        group_info: MlsMessageIn,
+        committer: LeafNodeIndex,
+    ) -> Result<Vec<u8>, HubError> {
+        let MlsMessageBodyIn::GroupInfo(verifiable) = group_info.extract() else {
+            return Err(HubError::Malformed(
+                "groupInfoOption does not hold a GroupInfo",
+            ));
+        };
+        if verifiable.group_context() != staged.group_context() {
+            return Err(HubError::Malformed(
+                "GroupInfo does not match the new epoch",
+            ));
+        }
+        let signature_key = match staged.update_path_leaf_node() {
+            Some(leaf) => leaf.signature_key().clone(),
+            None => self
+                .group
+                .leaf(committer)
+                .ok_or(HubError::Internal("committer leaf missing"))?
+                .signature_key()
+                .clone(),
+        };
+        let key = OpenMlsSignaturePublicKey::new(
+            signature_key.as_slice().to_vec().into(),
+            self.group.ciphersuite().signature_algorithm(),
+        )
+        .map_err(|_| HubError::Internal("leaf signature key unusable"))?;
+        let verified = verifiable
+            .verify(crypto, &key)
+            .map_err(|_| HubError::Malformed("GroupInfo signature does not verify"))?;
+        MlsMessageOut::from(verified)
+            .tls_serialize_detached()
+            .map_err(|_| HubError::Internal("GroupInfo does not serialize"))
+    }
+}
+
+/// The MLS group id of a room: its group URI (`mimi://<hub>/g/<name>`) as bytes.
+pub fn group_id_of(room: &RoomId) -> GroupId {
+    GroupId::from_slice(room.group_uri().as_bytes())
+}
+
+/// The client id in a leaf credential, if it is a basic credential holding a
+/// canonical client URI with a user segment.
+pub fn client_of(credential: &Credential) -> Option<ClientId> {
+    let basic = BasicCredential::try_from(credential.clone()).ok()?;
+    let client = ClientId::parse_canonical(basic.identity()).ok()?;
+    client.user().is_some().then_some(client)
+}

@@ -1,0 +1,275 @@
+//! The hub's commit pipeline with real OpenMLS clients, in-process.
+
+use mimi_client::Identity;
+use mimi_client::room::{OutgoingCommit, add_members, create_group, export_for_hub, join_config};
+use mimi_hub::{CommitBundle, Event, HubError, HubKeys, Room};
+use mimi_proto::{ClientId, ProviderId, RoomId};
+use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
+use openmls::prelude::{
+    AppDataDictionary, MlsGroup, MlsMessageBodyIn, MlsMessageIn, MlsMessageOut, RatchetTreeIn,
+    StagedWelcome,
+};
+use openmls_rust_crypto::OpenMlsRustCrypto;
+use openmls_traits::OpenMlsProvider as _;
+
+struct Client {
+    provider: OpenMlsRustCrypto,
+    identity: Identity,
+}
+
+impl Client {
+    fn new(uri: &str) -> Self {
+        Self {
+            provider: OpenMlsRustCrypto::default(),
+            identity: Identity::generate(ClientId::parse(uri).unwrap()).unwrap(),
+        }
+    }
+}
+
+fn wire(m: &MlsMessageOut) -> MlsMessageIn {
+    MlsMessageIn::tls_deserialize_exact(m.tls_serialize_detached().unwrap()).unwrap()
+}
+
+fn bundle(out: &OutgoingCommit) -> CommitBundle {
+    CommitBundle {
+        commit: wire(&out.commit),
+        welcome: out.welcome.as_ref().map(wire),
+        group_info: wire(&out.group_info),
+    }
+}
+
+fn key_package_ref(client: &Client) -> (openmls::prelude::KeyPackage, Vec<u8>) {
+    let kp = client.identity.key_package(&client.provider).unwrap();
+    let r = kp
+        .hash_ref(client.provider.crypto())
+        .unwrap()
+        .tls_serialize_detached()
+        .unwrap();
+    (kp, r)
+}
+
+struct Setup {
+    hub: HubKeys,
+    room: Room,
+    alice: Client,
+    alice_group: MlsGroup,
+}
+
+fn setup() -> Setup {
+    let hub = HubKeys::generate(ProviderId::from_domain("a.example").unwrap()).unwrap();
+    let alice = Client::new("mimi://a.example/d/alice/phone");
+    let room_id = RoomId::parse("mimi://a.example/r/clubhouse").unwrap();
+    let mut dictionary = AppDataDictionary::new();
+    dictionary.insert(0x8123, b"room state".to_vec());
+    let alice_group = create_group(
+        &alice.provider,
+        &alice.identity,
+        &room_id,
+        hub.external_sender(),
+        dictionary,
+    )
+    .unwrap();
+    let (gi, tree) = export_for_hub(&alice.provider, &alice.identity, &alice_group).unwrap();
+    let room = Room::create(
+        alice.provider.crypto(),
+        &hub,
+        room_id,
+        alice.identity.client(),
+        wire(&gi),
+        RatchetTreeIn::from(tree),
+    )
+    .unwrap();
+    Setup {
+        hub,
+        room,
+        alice,
+        alice_group,
+    }
+}
+
+fn join(client: &Client, welcome: &[u8], tree: &[u8]) -> MlsGroup {
+    let MlsMessageBodyIn::Welcome(welcome) = MlsMessageIn::tls_deserialize_exact(welcome)
+        .unwrap()
+        .extract()
+    else {
+        panic!("not a welcome")
+    };
+    let tree = RatchetTreeIn::tls_deserialize_exact(tree).unwrap();
+    StagedWelcome::new_from_welcome(&client.provider, &join_config(), welcome, Some(tree))
+        .unwrap()
+        .into_group(&client.provider)
+        .unwrap()
+}
+
+#[test]
+fn follower_user_is_added_and_welcome_goes_only_to_its_provider() {
+    let Setup {
+        hub,
+        mut room,
+        alice,
+        mut alice_group,
+    } = setup();
+    let bob = Client::new("mimi://b.example/d/bob/laptop");
+    let (kp, kp_ref) = key_package_ref(&bob);
+    room.record_key_packages(&ProviderId::from_domain("b.example").unwrap(), [kp_ref]);
+
+    let out = add_members(&alice.provider, &alice.identity, &mut alice_group, vec![kp]).unwrap();
+    let accepted = room
+        .accept_commit(alice.provider.crypto(), &hub, bundle(&out), 1000)
+        .unwrap();
+    alice_group.merge_pending_commit(&alice.provider).unwrap();
+    assert_eq!(accepted.epoch, 1);
+
+    // The commit goes to every provider with members (a.example local, b.example),
+    // the Welcome only to b.example, with the new epoch's tree.
+    let mut commit_to = Vec::new();
+    let mut welcome = None;
+    for d in &accepted.deliveries {
+        match &d.event {
+            Event::Commit { .. } => commit_to.push(d.to.domain().to_owned()),
+            Event::Welcome {
+                message,
+                ratchet_tree,
+                ..
+            } => {
+                assert_eq!(d.to.domain(), "b.example");
+                welcome = Some((message.clone(), ratchet_tree.clone()));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(commit_to, ["a.example", "b.example"]);
+    let (message, tree) = welcome.expect("a Welcome for bob");
+    let bob_group = join(&bob, &message, &tree);
+
+    // Hub, alice and bob agree on the epoch and the tree.
+    assert_eq!(
+        bob_group.epoch_authenticator().as_slice(),
+        alice_group.epoch_authenticator().as_slice()
+    );
+    assert_eq!(
+        room.public_group().group_context().tree_hash(),
+        alice_group.public_group().group_context().tree_hash()
+    );
+    assert_eq!(room.group_info().len() > 0, true);
+}
+
+#[test]
+fn concurrent_commits_first_wins_others_get_wrong_epoch() {
+    let Setup {
+        hub,
+        mut room,
+        alice,
+        mut alice_group,
+    } = setup();
+    let bob = Client::new("mimi://b.example/d/bob/laptop");
+    let (kp, _) = key_package_ref(&bob);
+    let out = add_members(&alice.provider, &alice.identity, &mut alice_group, vec![kp]).unwrap();
+    let accepted = room
+        .accept_commit(alice.provider.crypto(), &hub, bundle(&out), 1)
+        .unwrap();
+    alice_group.merge_pending_commit(&alice.provider).unwrap();
+    let welcome = accepted
+        .deliveries
+        .iter()
+        .find_map(|d| match &d.event {
+            Event::Welcome {
+                message,
+                ratchet_tree,
+                ..
+            } => Some((message.clone(), ratchet_tree.clone())),
+            _ => None,
+        })
+        .unwrap();
+    let mut bob_group = join(&bob, &welcome.0, &welcome.1);
+
+    // Both members commit on epoch 1.
+    let carol = Client::new("mimi://c.example/d/carol/phone");
+    let dave = Client::new("mimi://c.example/d/dave/phone");
+    let from_alice = add_members(
+        &alice.provider,
+        &alice.identity,
+        &mut alice_group,
+        vec![key_package_ref(&carol).0],
+    )
+    .unwrap();
+    let from_bob = add_members(
+        &bob.provider,
+        &bob.identity,
+        &mut bob_group,
+        vec![key_package_ref(&dave).0],
+    )
+    .unwrap();
+    room.accept_commit(alice.provider.crypto(), &hub, bundle(&from_bob), 2)
+        .unwrap();
+    let err = room
+        .accept_commit(alice.provider.crypto(), &hub, bundle(&from_alice), 3)
+        .unwrap_err();
+    assert!(matches!(err, HubError::WrongEpoch { current: 2 }), "{err}");
+    assert_eq!(room.epoch(), 2);
+}
+
+#[test]
+fn stale_or_forged_group_info_is_refused_and_room_unchanged() {
+    let Setup {
+        hub,
+        mut room,
+        alice,
+        mut alice_group,
+    } = setup();
+    let old_group_info = room.group_info().to_vec();
+    let bob = Client::new("mimi://b.example/d/bob/laptop");
+    let out = add_members(
+        &alice.provider,
+        &alice.identity,
+        &mut alice_group,
+        vec![key_package_ref(&bob).0],
+    )
+    .unwrap();
+    let mut b = bundle(&out);
+    b.group_info = MlsMessageIn::tls_deserialize_exact(&old_group_info).unwrap();
+    let err = room
+        .accept_commit(alice.provider.crypto(), &hub, b, 1)
+        .unwrap_err();
+    assert!(matches!(err, HubError::Malformed(_)), "{err}");
+    assert_eq!(
+        room.epoch(),
+        0,
+        "a refused commit leaves the room unchanged"
+    );
+    assert_eq!(room.group_info(), old_group_info);
+    // The same commit with its real GroupInfo is still acceptable afterwards.
+    room.accept_commit(alice.provider.crypto(), &hub, bundle(&out), 2)
+        .unwrap();
+    assert_eq!(room.epoch(), 1);
+}
+
+#[test]
+fn room_creation_requires_the_hub_as_external_sender() {
+    let hub = HubKeys::generate(ProviderId::from_domain("a.example").unwrap()).unwrap();
+    let other_hub = HubKeys::generate(ProviderId::from_domain("a.example").unwrap()).unwrap();
+    let alice = Client::new("mimi://a.example/d/alice/phone");
+    let room_id = RoomId::parse("mimi://a.example/r/clubhouse").unwrap();
+    let group = create_group(
+        &alice.provider,
+        &alice.identity,
+        &room_id,
+        other_hub.external_sender(),
+        AppDataDictionary::new(),
+    )
+    .unwrap();
+    let (gi, tree) = export_for_hub(&alice.provider, &alice.identity, &group).unwrap();
+    let err = Room::create(
+        alice.provider.crypto(),
+        &hub,
+        room_id,
+        alice.identity.client(),
+        wire(&gi),
+        RatchetTreeIn::from(tree),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, HubError::Malformed(m) if m.contains("external_senders")),
+        "{err}"
+    );
+}
