@@ -1,8 +1,26 @@
 //! Exit codes shared by every subcommand, following sysexits(3) where one fits.
+//!
+//! `ExitCode::from(u8)` is not a `const fn`, so an `ExitCode` constant cannot
+//! hold 65: the codes are [`Code`] constants, converted with `.into()` where a
+//! subcommand returns its `ExitCode`.
 
 use std::process::ExitCode;
 
+/// A process exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Code(pub u8);
+
+impl From<Code> for ExitCode {
+    fn from(code: Code) -> Self {
+        ExitCode::from(code.0)
+    }
+}
+
 /// Bad input: a malformed file, argument or message (EX_DATAERR).
-pub const BAD_INPUT: ExitCode = ExitCode::from(65);
+pub const BAD_INPUT: Code = Code(65);
+/// An input file cannot be opened or read (EX_NOINPUT).
+pub const NO_INPUT: Code = Code(66);
 /// The feature or service is not available (EX_UNAVAILABLE).
-pub const UNAVAILABLE: ExitCode = ExitCode::from(69);
+pub const UNAVAILABLE: Code = Code(69);
+/// Writing output failed (EX_IOERR).
+pub const IO_ERROR: Code = Code(74);
