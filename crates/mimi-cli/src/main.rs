@@ -50,7 +50,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "mimi: this subcommand is not available yet; see the README's status section"
             );
-            exit::UNAVAILABLE
+            exit::UNAVAILABLE.into()
         }
     }
 }

@@ -37,7 +37,7 @@ pub fn run(cmd: PkiCommand) -> ExitCode {
             }
             Err(e) => {
                 eprintln!("mimi pki init: {e}");
-                crate::exit::BAD_INPUT
+                crate::exit::BAD_INPUT.into()
             }
         },
     }

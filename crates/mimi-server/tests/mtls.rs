@@ -2,6 +2,8 @@
 //! client's provider domain from its certificate, and clients without a
 //! certificate or with one from another CA are refused at the handshake.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is a failure with context
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
