@@ -12,6 +12,7 @@ pub mod error;
 pub mod fanout;
 pub mod keys;
 pub mod room;
+mod snapshot;
 
 pub use commit::{Accepted, CommitBundle};
 pub use error::{HubError, UpdateCode};
