@@ -119,6 +119,33 @@ pub fn add_members(
     outgoing(bundle.into_contents())
 }
 
+/// Builds (but does not merge) a commit of every pending proposal, e.g. a
+/// leave the hub queued (protocol-06 §3.5).
+///
+/// # Errors
+/// [`ClientError::Mls`] if OpenMLS refuses the commit.
+pub fn commit_pending(
+    provider: &impl OpenMlsProvider,
+    identity: &Identity,
+    group: &mut MlsGroup,
+) -> Result<OutgoingCommit, ClientError> {
+    let bundle = group
+        .commit_builder()
+        .load_psks(provider.storage())
+        .map_err(|e| ClientError::Mls(format!("load PSKs: {e}")))?
+        .create_group_info(true)
+        .build(
+            provider.rand(),
+            provider.crypto(),
+            identity.signer(),
+            |_| true,
+        )
+        .map_err(|e| ClientError::Mls(format!("build commit: {e}")))?
+        .stage_commit(provider)
+        .map_err(|e| ClientError::Mls(format!("stage commit: {e}")))?;
+    outgoing(bundle.into_contents())
+}
+
 fn outgoing(
     (commit, welcome, group_info): (MlsMessageOut, Option<Welcome>, Option<GroupInfo>),
 ) -> Result<OutgoingCommit, ClientError> {

@@ -11,6 +11,7 @@ mod commit;
 pub mod error;
 pub mod fanout;
 pub mod keys;
+mod proposal;
 pub mod room;
 mod snapshot;
 
@@ -18,4 +19,5 @@ pub use commit::{Accepted, CommitBundle};
 pub use error::{HubError, UpdateCode};
 pub use fanout::{Delivery, Event};
 pub use keys::HubKeys;
+pub use proposal::{MAX_BUNDLE_PROPOSALS, ProposalBundle};
 pub use room::{QueuedEntry, Room, client_of, group_id_of};

@@ -3,13 +3,15 @@
 #![allow(clippy::unwrap_used)] // tests: a panic is a failure with context
 
 use mimi_client::Identity;
-use mimi_client::room::{OutgoingCommit, add_members, create_group, export_for_hub, join_config};
-use mimi_hub::{CommitBundle, Event, HubError, HubKeys, Room};
+use mimi_client::room::{
+    OutgoingCommit, add_members, commit_pending, create_group, export_for_hub, join_config,
+};
+use mimi_hub::{CommitBundle, Event, HubError, HubKeys, ProposalBundle, Room};
 use mimi_proto::{ClientId, ProviderId, RoomId};
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{
-    AppDataDictionary, MlsGroup, MlsMessageBodyIn, MlsMessageIn, MlsMessageOut, RatchetTreeIn,
-    StagedWelcome,
+    AppDataDictionary, MlsGroup, MlsMessageBodyIn, MlsMessageIn, MlsMessageOut,
+    ProcessedMessageContent, RatchetTreeIn, StagedWelcome,
 };
 use openmls_rust_crypto::OpenMlsRustCrypto;
 use openmls_traits::OpenMlsProvider as _;
@@ -335,4 +337,135 @@ fn snapshot_restores_a_room_that_keeps_accepting() {
             Err(HubError::Internal(_))
         ));
     }
+}
+
+/// Adds bob (b.example) to alice's room and returns bob's group.
+fn add_bob(s: &mut Setup, bob: &Client) -> MlsGroup {
+    let (kp, kp_ref) = key_package_ref(bob);
+    s.room
+        .record_key_packages(&ProviderId::from_domain("b.example").unwrap(), [kp_ref]);
+    let out = add_members(
+        &s.alice.provider,
+        &s.alice.identity,
+        &mut s.alice_group,
+        vec![kp],
+    )
+    .unwrap();
+    let accepted = s
+        .room
+        .accept_commit(s.alice.provider.crypto(), &s.hub, bundle(&out), 1)
+        .unwrap();
+    s.alice_group
+        .merge_pending_commit(&s.alice.provider)
+        .unwrap();
+    let (message, tree) = accepted
+        .deliveries
+        .iter()
+        .find_map(|d| match &d.event {
+            Event::Welcome {
+                message,
+                ratchet_tree,
+                ..
+            } => Some((message.clone(), ratchet_tree.clone())),
+            _ => None,
+        })
+        .unwrap();
+    join(bob, &message, &tree)
+}
+
+#[test]
+fn leave_proposal_is_queued_and_a_commit_omitting_it_is_refused() {
+    let mut s = setup();
+    let bob = Client::new("mimi://b.example/d/bob/laptop");
+    let mut bob_group = add_bob(&mut s, &bob);
+
+    // Bob leaves: a Remove proposal for his own client, relayed to the hub.
+    let leave = bob_group
+        .leave_group(&bob.provider, bob.identity.signer())
+        .unwrap();
+    let accepted = s
+        .room
+        .accept_proposals(
+            bob.provider.crypto(),
+            &s.hub,
+            ProposalBundle {
+                proposal: wire(&leave),
+                more: Vec::new(),
+            },
+            5,
+        )
+        .unwrap();
+    assert_eq!(s.room.queued().len(), 1);
+    let fanned: Vec<_> = accepted
+        .deliveries
+        .iter()
+        .map(|d| d.to.domain().to_owned())
+        .collect();
+    assert_eq!(fanned, ["a.example", "b.example"]);
+    let Event::Proposal {
+        message,
+        more_proposals,
+        ..
+    } = &accepted.deliveries[0].event
+    else {
+        panic!("expected a proposal delivery")
+    };
+    assert!(more_proposals.is_empty());
+
+    // Alice commits without it: refused, room unchanged.
+    let carol = Client::new("mimi://c.example/d/carol/phone");
+    let out = add_members(
+        &s.alice.provider,
+        &s.alice.identity,
+        &mut s.alice_group,
+        vec![key_package_ref(&carol).0],
+    )
+    .unwrap();
+    let err = s
+        .room
+        .accept_commit(s.alice.provider.crypto(), &s.hub, bundle(&out), 6)
+        .unwrap_err();
+    assert!(matches!(err, HubError::MissingQueuedProposals(1)), "{err}");
+    assert_eq!(s.room.epoch(), 1);
+    s.alice_group
+        .clear_pending_commit(s.alice.provider.storage())
+        .unwrap();
+
+    // Alice processes the fanned-out proposal and commits it: accepted, and the
+    // commit also goes to b.example so bob learns he is out.
+    let protocol = MlsMessageIn::tls_deserialize_exact(message)
+        .unwrap()
+        .try_into_protocol_message()
+        .unwrap();
+    let processed = s
+        .alice_group
+        .process_message(&s.alice.provider, protocol)
+        .unwrap();
+    let ProcessedMessageContent::ProposalMessage(qp) = processed.into_content() else {
+        panic!("expected a proposal")
+    };
+    s.alice_group
+        .store_pending_proposal(s.alice.provider.storage(), *qp)
+        .unwrap();
+    let out = commit_pending(&s.alice.provider, &s.alice.identity, &mut s.alice_group).unwrap();
+    let accepted = s
+        .room
+        .accept_commit(s.alice.provider.crypto(), &s.hub, bundle(&out), 7)
+        .unwrap();
+    s.alice_group
+        .merge_pending_commit(&s.alice.provider)
+        .unwrap();
+    assert_eq!(s.room.epoch(), 2);
+    assert!(s.room.queued().is_empty());
+    assert_eq!(s.room.members().count(), 1);
+    let to: Vec<_> = accepted
+        .deliveries
+        .iter()
+        .map(|d| d.to.domain().to_owned())
+        .collect();
+    assert_eq!(
+        to,
+        ["a.example", "b.example"],
+        "the removed member's provider gets the commit"
+    );
 }

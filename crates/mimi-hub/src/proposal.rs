@@ -1,0 +1,143 @@
+//! Standalone proposals (protocol-06 §5.3 proposal case, digest §7.2): leave,
+//! remove-own-client, follower and hub external proposals.
+//!
+//! Accepted proposals are queued for the epoch, become part of the room's
+//! effective state at once, are fanned out with identical `moreProposals`, and
+//! must be included by the epoch's commit (see [`Room::accept_commit`]).
+
+use openmls::framing::{ProcessedMessageContent, ProtocolMessage};
+use openmls::group::QueuedProposal;
+use openmls::prelude::tls_codec::Serialize as _;
+use openmls::prelude::{ContentType, MlsMessageIn, WireFormat};
+use openmls_traits::crypto::OpenMlsCrypto;
+
+use crate::commit::Accepted;
+use crate::error::HubError;
+use crate::fanout::{Delivery, Event};
+use crate::keys::HubKeys;
+use crate::room::{QueuedEntry, Room};
+
+/// Most proposals one bundle may carry. A leave is one Remove per client plus
+/// one participant-list update; this leaves room for users with many devices
+/// while bounding the work of one request.
+pub const MAX_BUNDLE_PROPOSALS: usize = 256;
+
+/// A proposal bundle as it arrives in a `HandshakeBundle` (protocol-06 §5.3).
+#[derive(Debug)]
+pub struct ProposalBundle {
+    /// The first proposal.
+    pub proposal: MlsMessageIn,
+    /// The rest of the bundle (`moreProposals`).
+    pub more: Vec<MlsMessageIn>,
+}
+
+impl Room {
+    /// Validates every proposal of a bundle and, only if all pass, queues them
+    /// for the epoch and plans their fan-out.
+    ///
+    /// # Errors
+    /// [`HubError::WrongEpoch`] for another epoch, [`HubError::InvalidMls`]
+    /// when OpenMLS rejects a proposal, [`HubError::Malformed`] for a
+    /// non-proposal or an oversized bundle.
+    pub fn accept_proposals(
+        &mut self,
+        crypto: &impl OpenMlsCrypto,
+        keys: &HubKeys,
+        bundle: ProposalBundle,
+        now: u64,
+    ) -> Result<Accepted, HubError> {
+        if bundle.more.len() >= MAX_BUNDLE_PROPOSALS {
+            return Err(HubError::Malformed("too many proposals in one bundle"));
+        }
+        let messages: Vec<MlsMessageIn> = std::iter::once(bundle.proposal)
+            .chain(bundle.more)
+            .collect();
+        let mut wire = Vec::with_capacity(messages.len());
+        let mut queued: Vec<QueuedProposal> = Vec::with_capacity(messages.len());
+        for message in messages {
+            wire.push(
+                message
+                    .tls_serialize_detached()
+                    .map_err(|_| HubError::Internal("proposal does not serialize"))?,
+            );
+            queued.push(self.validate_proposal(crypto, message)?);
+        }
+        // All valid: queue them in bundle order.
+        for (qp, message) in queued.into_iter().zip(&wire) {
+            let reference = qp
+                .proposal_reference_ref()
+                .tls_serialize_detached()
+                .map_err(|_| HubError::Internal("proposal ref does not serialize"))?;
+            if self.queue.iter().any(|q| q.reference == reference) {
+                return Err(HubError::Malformed("proposal already queued"));
+            }
+            self.group
+                .add_proposal(&self.storage, qp)
+                .map_err(|_| HubError::Internal("queueing a proposal failed"))?;
+            self.queue.push(QueuedEntry {
+                reference,
+                message: message.clone(),
+                accepted_at: now,
+            });
+        }
+
+        let (first, more) = wire
+            .split_first()
+            .ok_or(HubError::Internal("empty bundle"))?;
+        let deliveries = self
+            .member_providers(keys.provider())
+            .into_iter()
+            .map(|to| Delivery {
+                to,
+                event: Event::Proposal {
+                    timestamp: now,
+                    message: first.clone(),
+                    more_proposals: more.to_vec(),
+                },
+            })
+            .collect();
+        Ok(Accepted {
+            timestamp: now,
+            epoch: self.epoch(),
+            deliveries,
+        })
+    }
+
+    fn validate_proposal(
+        &self,
+        crypto: &impl OpenMlsCrypto,
+        message: MlsMessageIn,
+    ) -> Result<QueuedProposal, HubError> {
+        if message.wire_format() != WireFormat::PublicMessage {
+            return Err(HubError::Malformed(
+                "handshake messages must be PublicMessage",
+            ));
+        }
+        let message: ProtocolMessage = message
+            .try_into_protocol_message()
+            .map_err(|_| HubError::Malformed("not a protocol message"))?;
+        if message.content_type() != ContentType::Proposal {
+            return Err(HubError::Malformed("expected a proposal"));
+        }
+        if message.group_id() != self.group.group_id() {
+            return Err(HubError::Malformed("proposal is for another group"));
+        }
+        if message.epoch() != self.group.group_context().epoch() {
+            return Err(HubError::WrongEpoch {
+                current: self.epoch(),
+            });
+        }
+        let processed =
+            self.group
+                .process_message(crypto, message)
+                .map_err(|e| HubError::InvalidMls {
+                    refs: Vec::new(),
+                    reason: e.to_string(),
+                })?;
+        match processed.into_content() {
+            ProcessedMessageContent::ProposalMessage(qp)
+            | ProcessedMessageContent::ExternalJoinProposalMessage(qp) => Ok(*qp),
+            _ => Err(HubError::Malformed("expected a proposal")),
+        }
+    }
+}
