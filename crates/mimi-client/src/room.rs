@@ -3,10 +3,12 @@
 
 use openmls::messages::Welcome;
 use openmls::messages::group_info::GroupInfo;
+use openmls::messages::group_info::VerifiableGroupInfo;
 use openmls::prelude::{
     AppDataDictionary, AppDataDictionaryExtension, Extension, Extensions, ExternalSender,
-    ExternalSendersExtension, GroupId, KeyPackage, MlsGroup, MlsGroupCreateConfig,
-    MlsGroupJoinConfig, MlsMessageOut, PURE_PLAINTEXT_WIRE_FORMAT_POLICY, ProtocolVersion,
+    ExternalSendersExtension, GroupId, KeyPackage, LeafNodeParameters, MlsGroup,
+    MlsGroupCreateConfig, MlsGroupJoinConfig, MlsMessageOut, PURE_PLAINTEXT_WIRE_FORMAT_POLICY,
+    ProtocolVersion, RatchetTreeIn,
 };
 use openmls::treesync::RatchetTree;
 use openmls_traits::OpenMlsProvider;
@@ -157,4 +159,42 @@ fn outgoing(
         welcome: welcome.map(|w| MlsMessageOut::from_welcome(w, ProtocolVersion::Mls10)),
         group_info,
     })
+}
+
+/// Joins a room by external commit from the material the hub returned for a
+/// GroupInfo request. The group stays pending until the hub accepts the commit
+/// (then `merge_pending_commit`).
+///
+/// # Errors
+/// [`ClientError::Mls`] if the GroupInfo or tree is invalid or the commit
+/// cannot be built.
+pub fn join_external(
+    provider: &impl OpenMlsProvider,
+    identity: &Identity,
+    group_info: VerifiableGroupInfo,
+    ratchet_tree: RatchetTreeIn,
+) -> Result<(MlsGroup, OutgoingCommit), ClientError> {
+    let (group, bundle) = MlsGroup::external_commit_builder()
+        .with_config(join_config())
+        .with_ratchet_tree(ratchet_tree)
+        .build_group(provider, group_info, identity.credential_with_key())
+        .map_err(|e| ClientError::Mls(format!("external join: {e}")))?
+        .leaf_node_parameters(
+            LeafNodeParameters::builder()
+                .with_capabilities(leaf_capabilities())
+                .build(),
+        )
+        .load_psks(provider.storage())
+        .map_err(|e| ClientError::Mls(format!("load PSKs: {e}")))?
+        .create_group_info(true)
+        .build(
+            provider.rand(),
+            provider.crypto(),
+            identity.signer(),
+            |_| true,
+        )
+        .map_err(|e| ClientError::Mls(format!("build external commit: {e}")))?
+        .finalize(provider)
+        .map_err(|e| ClientError::Mls(format!("finalize external commit: {e}")))?;
+    Ok((group, outgoing(bundle.into_contents())?))
 }

@@ -8,7 +8,7 @@ use openmls::prelude::tls_codec::Serialize as _;
 use openmls::prelude::{ContentType, MlsMessageBodyIn, MlsMessageIn, Sender, WireFormat};
 use openmls_traits::crypto::OpenMlsCrypto;
 
-use mimi_proto::ProviderId;
+use mimi_proto::{ClientId, ProviderId};
 
 use crate::error::HubError;
 use crate::fanout::{Delivery, Event};
@@ -99,18 +99,40 @@ impl Room {
             }
             _ => return Err(HubError::Malformed("expected a commit")),
         };
-        // 5. Every proposal queued this epoch must be included.
-        let included: BTreeSet<Vec<u8>> = staged
-            .queued_proposals()
-            .filter_map(|p| p.proposal_reference_ref().tls_serialize_detached().ok())
-            .collect();
-        let missing = self
-            .queue
-            .iter()
-            .filter(|q| !included.contains(&q.reference))
-            .count();
-        if missing > 0 {
-            return Err(HubError::MissingQueuedProposals(missing));
+        let external = matches!(sender, Sender::NewMemberCommit);
+        if external {
+            // 7. An external commit must come from a client that fetched the
+            // GroupInfo, with the key it signed that request with (§5.6).
+            let leaf = staged.update_path_leaf_node().ok_or(HubError::Malformed(
+                "an external commit needs an update path",
+            ))?;
+            let joiner = client_of(leaf.credential()).ok_or(HubError::NotAllowed(
+                "joiner credential is not a mimi client URI".into(),
+            ))?;
+            let expected = self.pending_joiners.get(&joiner).ok_or_else(|| {
+                HubError::NotAllowed(format!("{joiner} did not request the GroupInfo"))
+            })?;
+            if expected.as_slice() != leaf.signature_key().as_slice() {
+                return Err(HubError::NotAllowed(
+                    "external commit signed with another key than the GroupInfo request".into(),
+                ));
+            }
+        } else {
+            // 5. Every proposal queued this epoch must be included. (External
+            // commits cannot include proposals by reference; the hub re-issues
+            // its own below instead.)
+            let included: BTreeSet<Vec<u8>> = staged
+                .queued_proposals()
+                .filter_map(|p| p.proposal_reference_ref().tls_serialize_detached().ok())
+                .collect();
+            let missing = self
+                .queue
+                .iter()
+                .filter(|q| !included.contains(&q.reference))
+                .count();
+            if missing > 0 {
+                return Err(HubError::MissingQueuedProposals(missing));
+            }
         }
         // Every added client must name a user (decision ID-3).
         for add in staged.add_proposals() {
@@ -155,7 +177,35 @@ impl Room {
             .merge_commit(&self.storage, staged)
             .map_err(|_| HubError::Internal("merging a validated commit failed"))?;
         self.group_info = group_info;
-        self.queue.clear();
+        let hub_intents: Vec<ClientId> = std::mem::take(&mut self.queue)
+            .into_iter()
+            .filter_map(|q| q.hub_removes)
+            .collect();
+        if external {
+            if let Some(leaf) = self.group.leaf(committer) {
+                if let Some(joiner) = client_of(leaf.credential()) {
+                    self.pending_joiners.remove(&joiner);
+                }
+            }
+        }
+        // After an external commit, re-issue the hub's still-needed Removes in
+        // the new epoch and staple them to the commit (issue #128).
+        let mut external_proposals = Vec::new();
+        if external {
+            for client in hub_intents {
+                if self.members().any(|(_, c)| c.as_ref() == Some(&client)) {
+                    let message = self.hub_remove_message(keys, &client)?;
+                    let accepted =
+                        self.queue_bundle(crypto, keys, vec![message], now, Some(client))?;
+                    external_proposals.extend(accepted.deliveries.into_iter().take(1).filter_map(
+                        |d| match d.event {
+                            Event::Proposal { message, .. } => Some(message),
+                            _ => None,
+                        },
+                    ));
+                }
+            }
+        }
 
         // Fan-out: the commit to every provider with members (after the commit)
         // and to the providers of removed clients, so they learn of it.
@@ -169,7 +219,7 @@ impl Room {
                 event: Event::Commit {
                     timestamp: now,
                     message: commit_bytes.clone(),
-                    external_proposals: Vec::new(),
+                    external_proposals: external_proposals.clone(),
                 },
             })
             .collect();

@@ -9,6 +9,7 @@
 
 mod commit;
 pub mod error;
+mod external;
 pub mod fanout;
 pub mod keys;
 mod proposal;
@@ -17,6 +18,7 @@ mod snapshot;
 
 pub use commit::{Accepted, CommitBundle};
 pub use error::{HubError, UpdateCode};
+pub use external::{JoinMaterial, MAX_PENDING_JOINERS};
 pub use fanout::{Delivery, Event};
 pub use keys::HubKeys;
 pub use proposal::{MAX_BUNDLE_PROPOSALS, ProposalBundle};

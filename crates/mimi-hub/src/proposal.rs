@@ -11,6 +11,8 @@ use openmls::prelude::tls_codec::Serialize as _;
 use openmls::prelude::{ContentType, MlsMessageIn, WireFormat};
 use openmls_traits::crypto::OpenMlsCrypto;
 
+use mimi_proto::ClientId;
+
 use crate::commit::Accepted;
 use crate::error::HubError;
 use crate::fanout::{Delivery, Event};
@@ -52,6 +54,19 @@ impl Room {
         let messages: Vec<MlsMessageIn> = std::iter::once(bundle.proposal)
             .chain(bundle.more)
             .collect();
+        self.queue_bundle(crypto, keys, messages, now, None)
+    }
+
+    /// Validates and queues `messages` as one bundle. `hub_removes` marks the
+    /// hub's own Remove proposal, re-issued after an external commit.
+    pub(crate) fn queue_bundle(
+        &mut self,
+        crypto: &impl OpenMlsCrypto,
+        keys: &HubKeys,
+        messages: Vec<MlsMessageIn>,
+        now: u64,
+        hub_removes: Option<ClientId>,
+    ) -> Result<Accepted, HubError> {
         let mut wire = Vec::with_capacity(messages.len());
         let mut queued: Vec<QueuedProposal> = Vec::with_capacity(messages.len());
         for message in messages {
@@ -78,6 +93,7 @@ impl Room {
                 reference,
                 message: message.clone(),
                 accepted_at: now,
+                hub_removes: hub_removes.clone(),
             });
         }
 

@@ -29,6 +29,10 @@ pub struct QueuedEntry {
     pub message: Vec<u8>,
     /// Hub acceptance time, ms since the UNIX epoch.
     pub accepted_at: u64,
+    /// For the hub's own Remove proposals: the client to remove. An external
+    /// commit cannot include queued proposals by reference, so after one the
+    /// hub re-issues these in the new epoch (protocol-06 issue #128).
+    pub hub_removes: Option<ClientId>,
 }
 
 /// A room hosted by this hub.
@@ -43,6 +47,10 @@ pub struct Room {
     pub(crate) queue: Vec<QueuedEntry>,
     /// KeyPackageRef → provider that answered the keyMaterial request.
     pub(crate) kp_routes: BTreeMap<Vec<u8>, ProviderId>,
+    /// Clients that fetched the GroupInfo for an external join, with the
+    /// signature key they signed the request with: an external commit must
+    /// come from one of them (protocol-06 §5.6).
+    pub(crate) pending_joiners: BTreeMap<ClientId, Vec<u8>>,
 }
 
 impl std::fmt::Debug for Room {
@@ -146,6 +154,7 @@ impl Room {
             group_info,
             queue: Vec::new(),
             kp_routes: BTreeMap::new(),
+            pending_joiners: BTreeMap::new(),
         })
     }
 

@@ -13,7 +13,7 @@ use tls_codec::{
     DeserializeBytes as _, Serialize as _, TlsDeserializeBytes, TlsSerialize, TlsSize, VLBytes,
 };
 
-use mimi_proto::{ProviderId, RoomId};
+use mimi_proto::{ClientId, ProviderId, RoomId};
 
 use crate::error::HubError;
 use crate::room::{QueuedEntry, Room, group_id_of};
@@ -31,6 +31,7 @@ struct Snapshot {
     storage: Vec<Record>,
     queue: Vec<QueuedWire>,
     routes: Vec<Route>,
+    joiners: Vec<Joiner>,
 }
 
 #[derive(Debug, TlsSerialize, TlsDeserializeBytes, TlsSize)]
@@ -44,6 +45,14 @@ struct QueuedWire {
     reference: VLBytes,
     message: VLBytes,
     accepted_at: u64,
+    /// Empty, or the client a hub Remove targets.
+    hub_removes: VLBytes,
+}
+
+#[derive(Debug, TlsSerialize, TlsDeserializeBytes, TlsSize)]
+struct Joiner {
+    client: VLBytes,
+    signature_key: VLBytes,
 }
 
 #[derive(Debug, TlsSerialize, TlsDeserializeBytes, TlsSize)]
@@ -82,6 +91,11 @@ impl Room {
                     reference: q.reference.as_slice().into(),
                     message: q.message.as_slice().into(),
                     accepted_at: q.accepted_at,
+                    hub_removes: q
+                        .hub_removes
+                        .as_ref()
+                        .map_or(&[][..], |c| c.as_bytes())
+                        .into(),
                 })
                 .collect(),
             routes: self
@@ -90,6 +104,14 @@ impl Room {
                 .map(|(r, p)| Route {
                     key_package_ref: r.as_slice().into(),
                     provider: p.as_bytes().into(),
+                })
+                .collect(),
+            joiners: self
+                .pending_joiners
+                .iter()
+                .map(|(c, k)| Joiner {
+                    client: c.as_bytes().into(),
+                    signature_key: k.as_slice().into(),
                 })
                 .collect(),
         };
@@ -132,21 +154,36 @@ impl Room {
                 .map_err(|_| corrupt("room snapshot has an invalid route"))?;
             kp_routes.insert(r.key_package_ref.into(), provider);
         }
+        let mut queue = Vec::with_capacity(s.queue.len());
+        for q in s.queue {
+            let hub_removes = match q.hub_removes.as_slice() {
+                [] => None,
+                raw => Some(
+                    ClientId::parse_canonical(raw)
+                        .map_err(|_| corrupt("room snapshot has an invalid hub proposal target"))?,
+                ),
+            };
+            queue.push(QueuedEntry {
+                reference: q.reference.into(),
+                message: q.message.into(),
+                accepted_at: q.accepted_at,
+                hub_removes,
+            });
+        }
+        let mut pending_joiners = BTreeMap::new();
+        for j in s.joiners {
+            let client = ClientId::parse_canonical(j.client.as_slice())
+                .map_err(|_| corrupt("room snapshot has an invalid joiner"))?;
+            pending_joiners.insert(client, j.signature_key.into());
+        }
         Ok(Self {
             id,
             group,
             storage,
             group_info: s.group_info.into(),
-            queue: s
-                .queue
-                .into_iter()
-                .map(|q| QueuedEntry {
-                    reference: q.reference.into(),
-                    message: q.message.into(),
-                    accepted_at: q.accepted_at,
-                })
-                .collect(),
+            queue,
             kp_routes,
+            pending_joiners,
         })
     }
 }

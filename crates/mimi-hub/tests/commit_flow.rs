@@ -5,6 +5,7 @@
 use mimi_client::Identity;
 use mimi_client::room::{
     OutgoingCommit, add_members, commit_pending, create_group, export_for_hub, join_config,
+    join_external,
 };
 use mimi_hub::{CommitBundle, Event, HubError, HubKeys, ProposalBundle, Room};
 use mimi_proto::{ClientId, ProviderId, RoomId};
@@ -468,4 +469,128 @@ fn leave_proposal_is_queued_and_a_commit_omitting_it_is_refused() {
         ["a.example", "b.example"],
         "the removed member's provider gets the commit"
     );
+}
+
+fn external_join(s: &mut Setup, device: &Client) -> (MlsGroup, OutgoingCommit) {
+    let material = s
+        .room
+        .join_material(device.identity.client(), device.identity.signer().public())
+        .unwrap();
+    let MlsMessageBodyIn::GroupInfo(gi) = MlsMessageIn::tls_deserialize_exact(&material.group_info)
+        .unwrap()
+        .extract()
+    else {
+        panic!("not a GroupInfo")
+    };
+    let tree = RatchetTreeIn::tls_deserialize_exact(&material.ratchet_tree).unwrap();
+    join_external(&device.provider, &device.identity, gi, tree).unwrap()
+}
+
+#[test]
+fn new_device_joins_by_external_commit_and_hub_removes_are_reissued() {
+    let mut s = setup();
+    let bob = Client::new("mimi://b.example/d/bob/laptop");
+    let _bob_group = add_bob(&mut s, &bob);
+
+    // The hub proposes removing bob's (lost) laptop; then alice's tablet joins
+    // externally before anyone commits that proposal.
+    s.room
+        .propose_remove(bob.provider.crypto(), &s.hub, bob.identity.client(), 10)
+        .unwrap();
+    assert_eq!(s.room.queued().len(), 1);
+    let tablet = Client::new("mimi://a.example/d/alice/tablet");
+    let (mut tablet_group, out) = external_join(&mut s, &tablet);
+    let accepted = s
+        .room
+        .accept_commit(tablet.provider.crypto(), &s.hub, bundle(&out), 11)
+        .unwrap();
+    tablet_group.merge_pending_commit(&tablet.provider).unwrap();
+    assert_eq!(s.room.epoch(), 2);
+    assert_eq!(s.room.members().count(), 3);
+
+    // The hub's Remove was re-issued in the new epoch and stapled to the commit.
+    assert_eq!(s.room.queued().len(), 1);
+    let Event::Commit {
+        external_proposals, ..
+    } = &accepted.deliveries[0].event
+    else {
+        panic!("expected the commit first")
+    };
+    assert_eq!(external_proposals.len(), 1);
+    assert_eq!(external_proposals[0], s.room.queued()[0].message);
+
+    // Alice processes the external commit and then commits the re-issued Remove.
+    let commit = MlsMessageIn::tls_deserialize_exact(out.commit.tls_serialize_detached().unwrap())
+        .unwrap()
+        .try_into_protocol_message()
+        .unwrap();
+    let processed = s
+        .alice_group
+        .process_message(&s.alice.provider, commit)
+        .unwrap();
+    let ProcessedMessageContent::StagedCommitMessage(staged) = processed.into_content() else {
+        panic!("expected a commit")
+    };
+    s.alice_group
+        .merge_staged_commit(&s.alice.provider, *staged)
+        .unwrap();
+    let removal = MlsMessageIn::tls_deserialize_exact(&external_proposals[0])
+        .unwrap()
+        .try_into_protocol_message()
+        .unwrap();
+    let processed = s
+        .alice_group
+        .process_message(&s.alice.provider, removal)
+        .unwrap();
+    let ProcessedMessageContent::ProposalMessage(qp) = processed.into_content() else {
+        panic!("expected a proposal")
+    };
+    s.alice_group
+        .store_pending_proposal(s.alice.provider.storage(), *qp)
+        .unwrap();
+    let out = commit_pending(&s.alice.provider, &s.alice.identity, &mut s.alice_group).unwrap();
+    s.room
+        .accept_commit(s.alice.provider.crypto(), &s.hub, bundle(&out), 12)
+        .unwrap();
+    s.alice_group
+        .merge_pending_commit(&s.alice.provider)
+        .unwrap();
+    assert_eq!(s.room.members().count(), 2, "bob's laptop is gone");
+}
+
+#[test]
+fn external_commit_without_a_group_info_request_is_refused() {
+    let mut s = setup();
+    // The tablet asks for the GroupInfo; a phone reuses that material without
+    // asking: its external commit is refused, the tablet's is accepted.
+    let tablet = Client::new("mimi://a.example/d/alice/tablet");
+    let material = s
+        .room
+        .join_material(tablet.identity.client(), tablet.identity.signer().public())
+        .unwrap();
+    let phone = Client::new("mimi://a.example/d/alice/phone2");
+    let join = |c: &Client| {
+        let MlsMessageBodyIn::GroupInfo(gi) =
+            MlsMessageIn::tls_deserialize_exact(&material.group_info)
+                .unwrap()
+                .extract()
+        else {
+            panic!("not a GroupInfo")
+        };
+        let tree = RatchetTreeIn::tls_deserialize_exact(&material.ratchet_tree).unwrap();
+        join_external(&c.provider, &c.identity, gi, tree).unwrap().1
+    };
+    let err = s
+        .room
+        .accept_commit(phone.provider.crypto(), &s.hub, bundle(&join(&phone)), 1)
+        .unwrap_err();
+    assert!(
+        matches!(err, HubError::NotAllowed(ref m) if m.contains("did not request")),
+        "{err}"
+    );
+    assert_eq!(s.room.epoch(), 0);
+    s.room
+        .accept_commit(tablet.provider.crypto(), &s.hub, bundle(&join(&tablet)), 2)
+        .unwrap();
+    assert_eq!(s.room.epoch(), 1);
 }
