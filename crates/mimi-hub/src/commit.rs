@@ -181,12 +181,13 @@ impl Room {
             .into_iter()
             .filter_map(|q| q.hub_removes)
             .collect();
-        if external {
-            if let Some(leaf) = self.group.leaf(committer) {
-                if let Some(joiner) = client_of(leaf.credential()) {
-                    self.pending_joiners.remove(&joiner);
-                }
-            }
+        if external
+            && let Some(joiner) = self
+                .group
+                .leaf(committer)
+                .and_then(|l| client_of(l.credential()))
+        {
+            self.pending_joiners.remove(&joiner);
         }
         // After an external commit, re-issue the hub's still-needed Removes in
         // the new epoch and staple them to the commit (issue #128).
