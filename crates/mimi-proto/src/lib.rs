@@ -20,6 +20,7 @@ pub mod codec;
 pub mod components;
 pub mod directory;
 pub mod error;
+pub mod franking;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod id;
