@@ -8,14 +8,28 @@
 //! alternatives.
 //!
 //! ```
-//! use mimi_content::{ContentBuilder, Salt};
-//! let msg = ContentBuilder::new("mimi://example.com/u/alice", "mimi://example.com/r/team")
+//! use mimi_content::markdown::mention_link;
+//! use mimi_content::{ContentBuilder, Expiration};
+//!
+//! let room = "mimi://example.com/r/team";
+//! let msg = ContentBuilder::new("mimi://example.com/u/alice", room)
 //!     .markdown("Hello **team**")
 //!     .expect("valid message");
-//! let reply = ContentBuilder::new("mimi://example.com/u/bob", "mimi://example.com/r/team")
-//!     .reply(msg.message_id, "Hi!")
+//! // A reply that mentions Alice and disappears a minute after it is read.
+//! let alice = mention_link("@Alice", "mimi://example.com/u/alice").expect("valid URI");
+//! let reply = ContentBuilder::new("mimi://example.com/u/bob", room)
+//!     .expires(Expiration::after_reading(60))
+//!     .reply(msg.message_id, &format!("Thanks {alice}!"))
 //!     .expect("valid message");
 //! assert_eq!(reply.content.in_reply_to, Some(msg.message_id));
+//! // Bob reacts, then takes the reaction back.
+//! let like = ContentBuilder::new("mimi://example.com/u/bob", room)
+//!     .reaction(msg.message_id, "👍")
+//!     .expect("valid message");
+//! let unlike = ContentBuilder::new("mimi://example.com/u/bob", room)
+//!     .unlike(like.message_id, msg.message_id)
+//!     .expect("valid message");
+//! assert_eq!(unlike.content.replaces, Some(like.message_id));
 //! ```
 
 use rand::rngs::OsRng;

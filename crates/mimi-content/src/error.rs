@@ -175,7 +175,9 @@ pub struct DecodeError {
 /// A receiver rule that says to log and drop a message that decoded fine
 /// (draft-ietf-mimi-content §"Security Considerations", digest B.10/B.3).
 ///
-/// Rule IDs (`CR-n`) are listed in `docs/decisions.md`, section "Message content".
+/// Each variant carries a rule ID (`CR-n`); the tests in `received.rs` are
+/// named after the rules. Readings of the draft's vague limits are recorded in
+/// `docs/decisions.md` (CT-4, CT-5, CT-10, CT-11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Discard {

@@ -235,6 +235,17 @@ macro_rules! room_components {
                 }
             }
 
+            /// The encoded `data` of component `id`, or `None` if absent.
+            ///
+            /// # Errors
+            /// [`EncodeError::TooLong`] past the MLS length limit.
+            pub fn encode_component(&self, id: ComponentId) -> Result<Option<Vec<u8>>, EncodeError> {
+                match id {
+                    $(ComponentId::$id => self.$field.as_ref().map(|v| v.encode_data()).transpose(),)*
+                    other => Ok(self.other.get(&other).cloned()),
+                }
+            }
+
             /// Every present component as `(id, data)`, ascending by id: exactly
             /// the dictionary entries to hand to MLS.
             ///

@@ -168,6 +168,29 @@ pub struct ParticipantListData {
     pub participants: Vec<UserRolePair>,
 }
 
+impl ParticipantListData {
+    /// Encodes a participant list from borrowed entries, exactly as
+    /// [`ParticipantListData::encode`] would encode the same entries, without
+    /// cloning every identifier into a `ParticipantListData` first. The policy
+    /// engine uses this on the commit path.
+    ///
+    /// # Errors
+    /// [`EncodeError::TooLong`] past the MLS length limit.
+    pub fn encode_entries<'a>(
+        entries: impl IntoIterator<Item = (&'a ParticipantId, u32)>,
+    ) -> Result<Vec<u8>, EncodeError> {
+        let mut w = Writer::new();
+        w.vector_with(|w| {
+            entries.into_iter().try_for_each(|(user, role)| {
+                user.write(w)?;
+                w.u32(role);
+                Ok(())
+            })
+        })?;
+        Ok(w.into_bytes())
+    }
+}
+
 impl Codec for ParticipantListData {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
@@ -279,6 +302,23 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn encode_entries_matches_encode() {
+        let list = ParticipantListData {
+            participants: (0..70)
+                .map(|i| UserRolePair {
+                    user: ParticipantId::parse(&format!("mimi://a.example/u/user{i}")).unwrap(),
+                    role_index: i % 4,
+                })
+                .collect(),
+        };
+        let borrowed = ParticipantListData::encode_entries(
+            list.participants.iter().map(|p| (&p.user, p.role_index)),
+        )
+        .unwrap();
+        assert_eq!(borrowed, list.encode().unwrap());
     }
 
     #[test]

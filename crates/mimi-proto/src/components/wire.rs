@@ -224,10 +224,16 @@ impl Writer {
         items: &[T],
         mut write: impl FnMut(&mut Self, &T) -> Result<(), EncodeError>,
     ) -> Result<(), EncodeError> {
+        self.vector_with(|w| items.iter().try_for_each(|item| write(w, item)))
+    }
+
+    /// A vector whose elements `write_all` emits, from any source.
+    pub(crate) fn vector_with(
+        &mut self,
+        write_all: impl FnOnce(&mut Self) -> Result<(), EncodeError>,
+    ) -> Result<(), EncodeError> {
         let start = self.buf.len();
-        for item in items {
-            write(self, item)?;
-        }
+        write_all(self)?;
         let len = self.buf.len() - start;
         let mut prefix = Writer::new();
         prefix.length(len)?;
