@@ -12,6 +12,7 @@ pub mod error;
 mod external;
 pub mod fanout;
 pub mod keys;
+mod parse;
 mod proposal;
 pub mod room;
 mod snapshot;
