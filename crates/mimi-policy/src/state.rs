@@ -279,6 +279,13 @@ impl RoomState {
         self.members.get(client).map(|r| &*r.claims)
     }
 
+    /// Every member client and its user (including pending adds and removals).
+    pub fn members(&self) -> impl Iterator<Item = (&ClientId, &ParticipantId)> {
+        self.members
+            .iter()
+            .map(|(c, r)| (c, &self.users.ids[r.user as usize]))
+    }
+
     /// True if a Remove of `client` has been accepted but not committed.
     pub fn is_pending_removal(&self, client: &ClientId) -> bool {
         self.pending.removals.contains(client)
