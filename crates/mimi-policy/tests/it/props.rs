@@ -438,3 +438,33 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Arbitrary update bytes under any component id, from any member, as a
+    /// proposal or in a commit: a result or a denial, never a panic, and a
+    /// malformed update is `invalidProposal`.
+    #[test]
+    fn arbitrary_updates_never_panic(
+        which in 0u8..4,
+        id in prop_oneof![
+            prop::sample::select(ComponentId::ALL.to_vec()),
+            any::<u16>().prop_map(ComponentId),
+        ],
+        actor in 0usize..8,
+        bytes in prop::collection::vec(any::<u8>(), 0..64),
+        remove in any::<bool>(),
+    ) {
+        let room = fixture(which);
+        let (sender, _) = pick(&room.state, actor);
+        let p = if remove { app_remove(sender.clone(), id) } else { app(sender.clone(), id, bytes) };
+        for result in [room.propose(vec![p.clone()]), room.commit(sender, vec![p])] {
+            if let Err(rejection) = result
+                && matches!(rejection.denial, mimi_policy::Denial::MalformedComponent { .. })
+            {
+                prop_assert_eq!(rejection.denial.protocol_code(), mimi_policy::ProtocolCode::InvalidProposal);
+            }
+        }
+    }
+}
