@@ -519,6 +519,16 @@ fn leave_makes_the_user_exiting_until_the_next_commit_removes_its_clients() {
     assert!(effective.state.is_exiting(&user("bob")));
     assert_eq!(effective.state.exiting_users(), vec![&user("bob")]);
     assert!(effective.state.check_sender(&user("bob")).is_err());
+    assert!(!effective.state.is_active_sender(&user("bob")));
+    assert!(effective.state.is_active_sender(&user("carol")));
+    assert_eq!(
+        effective.state.pending_removals().collect::<Vec<_>>(),
+        vec![&client("bob", "1")]
+    );
+    assert_eq!(
+        effective.state.clients_to_remove(),
+        vec![&client("bob", "2")]
+    );
     // The hub refuses anything from him but removing his own clients.
     let meta = app(cd("bob", "2"), ComponentId::ROOM_METADATA, vec![]);
     assert_eq!(rule(effective.propose(vec![meta])), RuleId::EXITING_ACTOR);
