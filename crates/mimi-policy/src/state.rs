@@ -11,7 +11,7 @@
 //!
 //! A hub keeps two of these per room (protocol-06 §7.1): the *committed* state
 //! (the GroupContext) and the *effective* state (committed plus accepted pending
-//! proposals). Only the effective state has [`Pending`] bookkeeping: removed or
+//! proposals). Only the effective state has pending bookkeeping: removed or
 //! banned users whose clients are still members ("exiting"), pending Removes,
 //! and what the epoch's proposals already touched.
 
