@@ -64,6 +64,33 @@ impl RoomState {
         Ok(())
     }
 
+    /// [`RoomState::check_sender`] as a yes/no answer.
+    pub fn is_active_sender(&self, user: &ParticipantId) -> bool {
+        self.check_sender(user).is_ok()
+    }
+
+    /// Clients whose Remove has been accepted but not committed yet.
+    pub fn pending_removals(&self) -> impl Iterator<Item = &mimi_proto::ClientId> {
+        self.pending.removals.iter()
+    }
+
+    /// Member clients the next commit must remove (POL-37) for which no Remove
+    /// is queued yet: clients of users who are unlisted or banned in this
+    /// (effective) state. The hub can propose these Removes itself or tell the
+    /// next committer; sorted.
+    pub fn clients_to_remove(&self) -> Vec<&mimi_proto::ClientId> {
+        let mut out: Vec<_> = self
+            .members()
+            .filter(|(c, u)| {
+                !self.pending.removals.contains(*c)
+                    && self.role_of(u).is_none_or(|r| r == BANNED_ROLE)
+            })
+            .map(|(c, _)| c)
+            .collect();
+        out.sort();
+        out
+    }
+
     /// POL-45: should application messages fan out to `user`'s clients? Only
     /// to listed, non-banned users whose role holds canReceiveMessage
     /// (handshake messages still go to every member).

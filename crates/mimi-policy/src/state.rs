@@ -11,7 +11,7 @@
 //!
 //! A hub keeps two of these per room (protocol-06 §7.1): the *committed* state
 //! (the GroupContext) and the *effective* state (committed plus accepted pending
-//! proposals). Only the effective state has [`Pending`] bookkeeping: removed or
+//! proposals). Only the effective state has pending bookkeeping: removed or
 //! banned users whose clients are still members ("exiting"), pending Removes,
 //! and what the epoch's proposals already touched.
 
@@ -277,6 +277,13 @@ impl RoomState {
     /// The claims of a member client (including pending adds and removals).
     pub fn member(&self, client: &ClientId) -> Option<&Claims> {
         self.members.get(client).map(|r| &*r.claims)
+    }
+
+    /// Every member client and its user (including pending adds and removals).
+    pub fn members(&self) -> impl Iterator<Item = (&ClientId, &ParticipantId)> {
+        self.members
+            .iter()
+            .map(|(c, r)| (c, &self.users.ids[r.user as usize]))
     }
 
     /// True if a Remove of `client` has been accepted but not committed.

@@ -1,1 +1,696 @@
-//! The endpoint directory (protocol-06 §5.1).
+//! The endpoint directory (protocol-06 §5.1): `GET
+//! /.well-known/mimi-protocol-directory` returns a JSON object of URL
+//! templates, one per endpoint, ACME style (RFC 8555 §7.1.1).
+//!
+//! ```json
+//! {
+//!   "keyMaterial": "https://mimi.a.example/v1/keyMaterial/{targetUser}",
+//!   "update": "https://mimi.a.example/v1/update/{roomId}",
+//!   ...
+//! }
+//! ```
+//!
+//! Strict in what we send, liberal in what we accept (decisions W-1): our
+//! templates expand the whole variable (a `mimi://` URI) into one
+//! percent-encoded path segment, RFC 6570 simple expansion; incoming paths are
+//! also accepted in the example flows' raw form (`/notify/a.example/r/clubhouse`,
+//! `/groupInfo/a.example/clubhouse`, `/submit/…`).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::DecodeError;
+use crate::id::{ProviderId, RoomId, UserId};
+
+/// Where the directory is served.
+pub const DIRECTORY_PATH: &str = "/.well-known/mimi-protocol-directory";
+
+/// Largest directory document we parse. Ten URLs fit in 2 KB; the cap bounds
+/// the JSON parser's work on a peer's answer.
+pub const MAX_DIRECTORY_LEN: usize = 64 * 1024;
+
+/// Longest URL template or base URL we accept: the common practical URL limit,
+/// bounding the memory a peer's directory costs per entry.
+pub const MAX_TEMPLATE_LEN: usize = 2048;
+
+/// One of the ten MIMI endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Endpoint {
+    /// `keyMaterial/{targetUser}` (§5.2).
+    KeyMaterial,
+    /// `update/{roomId}` (§5.3).
+    Update,
+    /// `notify/{roomId}` (§5.5).
+    Notify,
+    /// `submitMessage/{roomId}` (§5.4).
+    SubmitMessage,
+    /// `groupInfo/{roomId}` (§5.6).
+    GroupInfo,
+    /// `requestConsent/{targetUser}` (§5.7).
+    RequestConsent,
+    /// `updateConsent/{requesterUser}` (§5.7).
+    UpdateConsent,
+    /// `identifierQuery/{domain}` (§5.8).
+    IdentifierQuery,
+    /// `reportAbuse/{roomId}` (§5.9).
+    ReportAbuse,
+    /// `proxyDownload/{downloadUrl}` (§5.10).
+    ProxyDownload,
+}
+
+impl Endpoint {
+    /// Every endpoint, in the draft's order.
+    pub const ALL: [Self; 10] = [
+        Self::KeyMaterial,
+        Self::Update,
+        Self::Notify,
+        Self::SubmitMessage,
+        Self::GroupInfo,
+        Self::RequestConsent,
+        Self::UpdateConsent,
+        Self::IdentifierQuery,
+        Self::ReportAbuse,
+        Self::ProxyDownload,
+    ];
+
+    /// The directory key, which is also the path segment after `/v1/`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::KeyMaterial => "keyMaterial",
+            Self::Update => "update",
+            Self::Notify => "notify",
+            Self::SubmitMessage => "submitMessage",
+            Self::GroupInfo => "groupInfo",
+            Self::RequestConsent => "requestConsent",
+            Self::UpdateConsent => "updateConsent",
+            Self::IdentifierQuery => "identifierQuery",
+            Self::ReportAbuse => "reportAbuse",
+            Self::ProxyDownload => "proxyDownload",
+        }
+    }
+
+    /// The template variable of our directory (the directory example's names).
+    pub fn variable(self) -> &'static str {
+        match self {
+            Self::KeyMaterial | Self::RequestConsent => "targetUser",
+            Self::UpdateConsent => "requesterUser",
+            Self::IdentifierQuery => "domain",
+            Self::ProxyDownload => "downloadUrl",
+            Self::Update
+            | Self::Notify
+            | Self::SubmitMessage
+            | Self::GroupInfo
+            | Self::ReportAbuse => "roomId",
+        }
+    }
+
+    /// The endpoint for a path segment: its key, or `submit` as in the
+    /// draft's example flows.
+    pub fn from_segment(segment: &str) -> Option<Self> {
+        if segment == "submit" {
+            return Some(Self::SubmitMessage);
+        }
+        Self::ALL.into_iter().find(|e| e.key() == segment)
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// An absolute `http(s)` URL with exactly one `{variable}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UrlTemplate {
+    template: String,
+    /// Byte offsets of `{` and one past `}`.
+    var_start: usize,
+    var_end: usize,
+}
+
+impl UrlTemplate {
+    /// Checks a template. The variable's name is not checked: peers may name it
+    /// differently (`{targetDomain}` in the draft's prose).
+    ///
+    /// # Errors
+    /// [`DecodeError::Invalid`] unless the text is an `http(s)://` URL of at
+    /// most [`MAX_TEMPLATE_LEN`] bytes with exactly one `{name}` expression.
+    pub fn parse(template: &str) -> Result<Self, DecodeError> {
+        let invalid = |reason| DecodeError::Invalid {
+            what: "URL template",
+            reason,
+        };
+        check_url_text(template).map_err(invalid)?;
+        let var_start = template.find('{').ok_or(invalid("has no {variable}"))?;
+        let var_end = template[var_start..]
+            .find('}')
+            .map(|i| var_start + i + 1)
+            .ok_or(invalid("unclosed {variable}"))?;
+        let name = &template[var_start + 1..var_end - 1];
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(invalid("variable name is not alphanumeric"));
+        }
+        let outside = [&template[..var_start], &template[var_end..]];
+        if outside.iter().any(|part| part.contains(['{', '}'])) {
+            return Err(invalid("more than one {variable}"));
+        }
+        if var_start <= template.find("://").map_or(0, |i| i + 3) {
+            return Err(invalid("{variable} in the scheme or host"));
+        }
+        Ok(Self {
+            template: template.to_owned(),
+            var_start,
+            var_end,
+        })
+    }
+
+    /// The template text.
+    pub fn as_str(&self) -> &str {
+        &self.template
+    }
+
+    /// The variable's name, without braces.
+    pub fn variable(&self) -> &str {
+        &self.template[self.var_start + 1..self.var_end - 1]
+    }
+
+    /// RFC 6570 simple expansion: `value` is percent-encoded except for
+    /// unreserved characters, so a `mimi://` URI becomes one path segment.
+    pub fn expand(&self, value: &str) -> String {
+        let mut out = String::with_capacity(self.template.len() + 3 * value.len());
+        out.push_str(&self.template[..self.var_start]);
+        percent_encode_into(value, &mut out);
+        out.push_str(&self.template[self.var_end..]);
+        out
+    }
+}
+
+impl TryFrom<String> for UrlTemplate {
+    type Error = DecodeError;
+    fn try_from(s: String) -> Result<Self, DecodeError> {
+        Self::parse(&s)
+    }
+}
+
+impl From<UrlTemplate> for String {
+    fn from(t: UrlTemplate) -> String {
+        t.template
+    }
+}
+
+impl fmt::Display for UrlTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.template)
+    }
+}
+
+/// A provider's directory document. Every entry is optional when parsing a
+/// peer's document (a provider may not offer, say, `proxyDownload`); ours has
+/// all ten. Unknown keys are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Directory {
+    /// `keyMaterial`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_material: Option<UrlTemplate>,
+    /// `update`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<UrlTemplate>,
+    /// `notify`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<UrlTemplate>,
+    /// `submitMessage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submit_message: Option<UrlTemplate>,
+    /// `groupInfo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_info: Option<UrlTemplate>,
+    /// `requestConsent`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_consent: Option<UrlTemplate>,
+    /// `updateConsent`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_consent: Option<UrlTemplate>,
+    /// `identifierQuery`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_query: Option<UrlTemplate>,
+    /// `reportAbuse`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_abuse: Option<UrlTemplate>,
+    /// `proxyDownload`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_download: Option<UrlTemplate>,
+}
+
+impl Directory {
+    /// Our directory: `{base}/v1/{endpoint}/{variable}` for all ten endpoints.
+    ///
+    /// # Errors
+    /// [`DecodeError::Invalid`] unless `base_url` is an `http(s)://` URL
+    /// without query, fragment or braces (a trailing `/` is dropped).
+    pub fn for_base_url(base_url: &str) -> Result<Self, DecodeError> {
+        let base = base_url.strip_suffix('/').unwrap_or(base_url);
+        check_url_text(base).map_err(|reason| DecodeError::Invalid {
+            what: "base URL",
+            reason,
+        })?;
+        if base.contains(['{', '}', '?', '#']) {
+            return Err(DecodeError::Invalid {
+                what: "base URL",
+                reason: "contains a query, fragment or brace",
+            });
+        }
+        let mut directory = Self::default();
+        for endpoint in Endpoint::ALL {
+            let template = UrlTemplate::parse(&format!(
+                "{base}/v1/{}/{{{}}}",
+                endpoint.key(),
+                endpoint.variable()
+            ))?;
+            *directory.slot(endpoint) = Some(template);
+        }
+        Ok(directory)
+    }
+
+    /// Parses a peer's directory document.
+    ///
+    /// # Errors
+    /// [`DecodeError::TooLarge`] past [`MAX_DIRECTORY_LEN`];
+    /// [`DecodeError::Invalid`] for malformed JSON or a malformed template.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, DecodeError> {
+        if bytes.len() > MAX_DIRECTORY_LEN {
+            return Err(DecodeError::TooLarge("directory"));
+        }
+        serde_json::from_slice(bytes).map_err(|_| DecodeError::Invalid {
+            what: "directory",
+            reason: "not a JSON object of URL templates",
+        })
+    }
+
+    /// The document as JSON.
+    pub fn to_json(&self) -> String {
+        // A struct of strings always serializes; serde_json fails only for
+        // non-string map keys or failing Serialize impls, which we do not have.
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| String::from("{}"))
+    }
+
+    /// The template for `endpoint`, if the provider offers it.
+    pub fn template(&self, endpoint: Endpoint) -> Option<&UrlTemplate> {
+        match endpoint {
+            Endpoint::KeyMaterial => self.key_material.as_ref(),
+            Endpoint::Update => self.update.as_ref(),
+            Endpoint::Notify => self.notify.as_ref(),
+            Endpoint::SubmitMessage => self.submit_message.as_ref(),
+            Endpoint::GroupInfo => self.group_info.as_ref(),
+            Endpoint::RequestConsent => self.request_consent.as_ref(),
+            Endpoint::UpdateConsent => self.update_consent.as_ref(),
+            Endpoint::IdentifierQuery => self.identifier_query.as_ref(),
+            Endpoint::ReportAbuse => self.report_abuse.as_ref(),
+            Endpoint::ProxyDownload => self.proxy_download.as_ref(),
+        }
+    }
+
+    /// The URL to call `endpoint` for `target`, if the provider offers it.
+    pub fn url(&self, endpoint: Endpoint, target: &PathTarget) -> Option<String> {
+        self.template(endpoint).map(|t| t.expand(target.as_str()))
+    }
+
+    fn slot(&mut self, endpoint: Endpoint) -> &mut Option<UrlTemplate> {
+        match endpoint {
+            Endpoint::KeyMaterial => &mut self.key_material,
+            Endpoint::Update => &mut self.update,
+            Endpoint::Notify => &mut self.notify,
+            Endpoint::SubmitMessage => &mut self.submit_message,
+            Endpoint::GroupInfo => &mut self.group_info,
+            Endpoint::RequestConsent => &mut self.request_consent,
+            Endpoint::UpdateConsent => &mut self.update_consent,
+            Endpoint::IdentifierQuery => &mut self.identifier_query,
+            Endpoint::ReportAbuse => &mut self.report_abuse,
+            Endpoint::ProxyDownload => &mut self.proxy_download,
+        }
+    }
+}
+
+/// What an endpoint path names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathTarget {
+    /// A room (`update`, `notify`, `submitMessage`, `groupInfo`, `reportAbuse`).
+    Room(RoomId),
+    /// A user (`keyMaterial`, and the consent endpoints).
+    User(UserId),
+    /// A provider (`identifierQuery`; accepted for the consent endpoints, whose
+    /// prose says `{targetDomain}` / `{requesterDomain}`).
+    Domain(ProviderId),
+    /// An `https://` asset URL (`proxyDownload`).
+    DownloadUrl(String),
+}
+
+impl PathTarget {
+    /// The value that goes into the template: the URI, the bare domain, or the
+    /// URL.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Room(id) => id.as_str(),
+            Self::User(id) => id.as_str(),
+            Self::Domain(id) => id.domain(),
+            Self::DownloadUrl(url) => url,
+        }
+    }
+}
+
+/// Parses the path of an incoming request, `…/v1/{endpoint}/{target}`, leniently
+/// (decisions W-1): the target may be one percent-encoded segment (what we
+/// send), a raw URI, or the example flows' scheme-less `a.example/r/clubhouse`;
+/// room endpoints also take `a.example/clubhouse`. A query string is ignored.
+///
+/// # Errors
+/// [`DecodeError::Invalid`] if the path names no endpoint or its target is
+/// malformed, [`DecodeError::Identifier`] if the URI is invalid.
+pub fn parse_request_path(path: &str) -> Result<(Endpoint, PathTarget), DecodeError> {
+    let invalid = |reason| DecodeError::Invalid {
+        what: "request path",
+        reason,
+    };
+    if path.len() > MAX_TEMPLATE_LEN * 2 {
+        return Err(DecodeError::TooLarge("request path"));
+    }
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    let (_, after) = path.split_once("/v1/").ok_or(invalid("not under /v1/"))?;
+    let (name, raw) = after.split_once('/').ok_or(invalid("no target"))?;
+    let endpoint = Endpoint::from_segment(name).ok_or(invalid("unknown endpoint"))?;
+    if raw.is_empty() {
+        return Err(invalid("no target"));
+    }
+    // One segment: the percent-encoded form we send. Several: the raw form,
+    // whose segments are already valid URI text and must not be decoded again.
+    let decoded;
+    let value = if raw.contains('/') {
+        raw
+    } else {
+        decoded = percent_decode(raw).ok_or(invalid("bad percent-encoding"))?;
+        decoded.as_str()
+    };
+    Ok((endpoint, parse_target(endpoint, value)?))
+}
+
+fn parse_target(endpoint: Endpoint, value: &str) -> Result<PathTarget, DecodeError> {
+    let uri = with_scheme(value);
+    let after_scheme = uri.get("mimi://".len()..).unwrap_or_default();
+    match endpoint {
+        Endpoint::KeyMaterial => Ok(PathTarget::User(UserId::parse(&uri)?)),
+        Endpoint::RequestConsent | Endpoint::UpdateConsent => {
+            if after_scheme.contains('/') {
+                Ok(PathTarget::User(UserId::parse(&uri)?))
+            } else {
+                Ok(PathTarget::Domain(ProviderId::parse(&uri)?))
+            }
+        }
+        Endpoint::IdentifierQuery => Ok(PathTarget::Domain(ProviderId::parse(&uri)?)),
+        Endpoint::ProxyDownload => {
+            let ok = value.len() <= MAX_TEMPLATE_LEN
+                && value.starts_with("https://")
+                && value.len() > "https://".len()
+                && !value.contains(|c: char| c.is_ascii_control() || c == ' ');
+            if ok {
+                Ok(PathTarget::DownloadUrl(value.to_owned()))
+            } else {
+                Err(DecodeError::Invalid {
+                    what: "downloadUrl",
+                    reason: "not an https URL",
+                })
+            }
+        }
+        Endpoint::Update
+        | Endpoint::Notify
+        | Endpoint::SubmitMessage
+        | Endpoint::GroupInfo
+        | Endpoint::ReportAbuse => match RoomId::parse(&uri) {
+            Ok(room) => Ok(PathTarget::Room(room)),
+            // `/groupInfo/a.example/clubhouse` in the example flows.
+            Err(e) => match after_scheme.split_once('/') {
+                Some((host, name)) if !name.contains('/') => {
+                    RoomId::parse(&format!("mimi://{host}/r/{name}"))
+                        .map(PathTarget::Room)
+                        .map_err(|_| DecodeError::Identifier(e))
+                }
+                _ => Err(DecodeError::Identifier(e)),
+            },
+        },
+    }
+}
+
+/// `value` with a `mimi://` scheme: added if missing; `mimi:/x` (a proxy
+/// collapsed the `//`) is repaired.
+fn with_scheme(value: &str) -> String {
+    let lower_prefix = value.get(..5).map(str::to_ascii_lowercase);
+    if lower_prefix.as_deref() == Some("mimi:") {
+        format!("mimi://{}", value[5..].trim_start_matches('/'))
+    } else {
+        format!("mimi://{value}")
+    }
+}
+
+/// Checks the parts of a URL we rely on: scheme, non-empty host, length, no
+/// spaces or control characters.
+fn check_url_text(url: &str) -> Result<(), &'static str> {
+    if url.len() > MAX_TEMPLATE_LEN {
+        return Err("too long");
+    }
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("not an http(s) URL")?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err("has no host");
+    }
+    if url.contains(|c: char| c.is_ascii_control() || c == ' ') {
+        return Err("contains spaces or control characters");
+    }
+    Ok(())
+}
+
+/// RFC 3986 unreserved characters are kept, every other byte becomes `%XX`.
+fn percent_encode_into(value: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+    }
+}
+
+/// Decodes `%XX` escapes; `None` for a malformed escape or non-UTF-8 result.
+fn percent_decode(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::IdError;
+
+    fn room() -> RoomId {
+        RoomId::parse("mimi://a.example/r/clubhouse").unwrap()
+    }
+
+    #[test]
+    fn builds_and_expands_our_directory() {
+        let dir = Directory::for_base_url("https://mimi.a.example/").unwrap();
+        let url = dir
+            .url(Endpoint::Notify, &PathTarget::Room(room()))
+            .unwrap();
+        assert_eq!(
+            url,
+            "https://mimi.a.example/v1/notify/mimi%3A%2F%2Fa.example%2Fr%2Fclubhouse"
+        );
+        let user = UserId::parse("mimi://b.example/u/bob").unwrap();
+        assert_eq!(
+            dir.url(Endpoint::KeyMaterial, &PathTarget::User(user))
+                .unwrap(),
+            "https://mimi.a.example/v1/keyMaterial/mimi%3A%2F%2Fb.example%2Fu%2Fbob"
+        );
+        let domain = ProviderId::from_domain("b.example").unwrap();
+        assert_eq!(
+            dir.url(Endpoint::IdentifierQuery, &PathTarget::Domain(domain))
+                .unwrap(),
+            "https://mimi.a.example/v1/identifierQuery/b.example"
+        );
+        for endpoint in Endpoint::ALL {
+            let t = dir.template(endpoint).unwrap();
+            assert_eq!(t.variable(), endpoint.variable());
+        }
+    }
+
+    #[test]
+    fn json_round_trip_and_draft_example_with_its_typo() {
+        let dir = Directory::for_base_url("https://mimi.a.example").unwrap();
+        let json = dir.to_json();
+        assert!(
+            json.contains(r#""submitMessage": "https://mimi.a.example/v1/submitMessage/{roomId}""#)
+        );
+        assert_eq!(Directory::from_json(json.as_bytes()).unwrap(), dir);
+
+        // The draft's example (with its missing '/' fixed only where JSON
+        // requires it): the update template lacks the '/', and is kept as is.
+        let peer = br#"{
+            "keyMaterial": "https://mimi.example.com/v1/keyMaterial/{targetUser}",
+            "update": "https://mimi.example.com/v1/update{roomId}",
+            "proxyDownload": "https://mimi.example.com/v1/proxyDownload/{downloadUrl}",
+            "someFutureEndpoint": "https://x.example/{y}"
+        }"#;
+        let parsed = Directory::from_json(peer).unwrap();
+        assert_eq!(
+            parsed.update.as_ref().unwrap().expand(room().as_str()),
+            "https://mimi.example.com/v1/updatemimi%3A%2F%2Fa.example%2Fr%2Fclubhouse"
+        );
+        assert!(parsed.notify.is_none());
+    }
+
+    #[test]
+    fn rejects_bad_templates_and_documents() {
+        for bad in [
+            "ftp://x.example/{a}",
+            "https://x.example/v1/update",
+            "https://x.example/{a}/{b}",
+            "https://x.example/{}",
+            "https://x.example/{a",
+            "https://{host}/v1",
+            "https://x.example/{a b}",
+            "https:///{a}",
+        ] {
+            assert!(
+                matches!(UrlTemplate::parse(bad), Err(DecodeError::Invalid { .. })),
+                "{bad}"
+            );
+        }
+        assert!(Directory::from_json(br#"{"update": "not a url {x}"}"#).is_err());
+        assert!(Directory::from_json(b"[1,2]").is_err());
+        let huge = vec![b' '; MAX_DIRECTORY_LEN + 1];
+        assert_eq!(
+            Directory::from_json(&huge),
+            Err(DecodeError::TooLarge("directory"))
+        );
+        assert!(Directory::for_base_url("https://a.example/?x").is_err());
+        assert!(Directory::for_base_url("a.example").is_err());
+    }
+
+    #[test]
+    fn parses_every_accepted_path_form() {
+        let cases = [
+            "/v1/notify/mimi%3A%2F%2Fa.example%2Fr%2Fclubhouse",
+            "/v1/notify/mimi%3a%2f%2fa.example%2fr%2fclubhouse",
+            "/prefix/v1/notify/mimi%3A%2F%2Fa.example%2Fr%2Fclubhouse?x=1",
+            "/v1/notify/a.example/r/clubhouse",
+            "/v1/notify/mimi://a.example/r/clubhouse",
+            "/v1/notify/mimi:/a.example/r/clubhouse",
+            "/v1/notify/a.example/clubhouse",
+        ];
+        for path in cases {
+            assert_eq!(
+                parse_request_path(path).unwrap(),
+                (Endpoint::Notify, PathTarget::Room(room())),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            parse_request_path("/v1/submit/a.example/r/clubhouse").unwrap(),
+            (Endpoint::SubmitMessage, PathTarget::Room(room()))
+        );
+        let bob = UserId::parse("mimi://b.example/u/bob").unwrap();
+        assert_eq!(
+            parse_request_path("/v1/keyMaterial/mimi%3A%2F%2Fb.example%2Fu%2Fbob").unwrap(),
+            (Endpoint::KeyMaterial, PathTarget::User(bob.clone()))
+        );
+        assert_eq!(
+            parse_request_path("/v1/requestConsent/b.example/u/bob").unwrap(),
+            (Endpoint::RequestConsent, PathTarget::User(bob))
+        );
+        let b = ProviderId::from_domain("b.example").unwrap();
+        assert_eq!(
+            parse_request_path("/v1/updateConsent/b.example").unwrap(),
+            (Endpoint::UpdateConsent, PathTarget::Domain(b.clone()))
+        );
+        assert_eq!(
+            parse_request_path("/v1/identifierQuery/b.example").unwrap(),
+            (Endpoint::IdentifierQuery, PathTarget::Domain(b))
+        );
+        assert_eq!(
+            parse_request_path("/v1/proxyDownload/https%3A%2F%2Fassets.b.example%2Fx%3Fy%3D1")
+                .unwrap(),
+            (
+                Endpoint::ProxyDownload,
+                PathTarget::DownloadUrl("https://assets.b.example/x?y=1".into())
+            )
+        );
+    }
+
+    #[test]
+    fn expand_then_parse_is_identity() {
+        let dir = Directory::for_base_url("https://mimi.a.example/base").unwrap();
+        let targets = [
+            (Endpoint::Update, PathTarget::Room(room())),
+            (
+                Endpoint::UpdateConsent,
+                PathTarget::User(UserId::parse("mimi://b.example/u/al%20ice~x").unwrap()),
+            ),
+            (
+                Endpoint::ProxyDownload,
+                PathTarget::DownloadUrl("https://a.example/p?q=1&r=%20".into()),
+            ),
+        ];
+        for (endpoint, target) in targets {
+            let url = dir.url(endpoint, &target).unwrap();
+            let path = url.strip_prefix("https://mimi.a.example").unwrap();
+            assert_eq!(parse_request_path(path).unwrap(), (endpoint, target));
+        }
+    }
+
+    #[test]
+    fn rejects_bad_paths_with_reasons() {
+        for bad in [
+            "/v2/notify/a.example/r/x",
+            "/v1/unknown/a.example/r/x",
+            "/v1/notify/",
+            "/v1/notify",
+            "/v1/notify/mimi%3",
+            "/v1/notify/%FF",
+            "/v1/proxyDownload/http%3A%2F%2Fa.example",
+        ] {
+            assert!(
+                matches!(parse_request_path(bad), Err(DecodeError::Invalid { .. })),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            parse_request_path("/v1/keyMaterial/a.example/r/room"),
+            Err(DecodeError::Identifier(IdError::WrongKind {
+                expected: crate::id::UriKind::User,
+                found: crate::id::UriKind::Room
+            }))
+        );
+        assert!(matches!(
+            parse_request_path("/v1/notify/a.example/x/y/z"),
+            Err(DecodeError::Identifier(_))
+        ));
+    }
+}

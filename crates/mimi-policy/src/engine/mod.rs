@@ -26,7 +26,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use mimi_proto::components::{
-    AppDataUpdateOperation, ComponentId, MAX_PARTICIPANTS, ParticipantId, ParticipantListData,
+    AppDataUpdateOperation, ComponentId, ParticipantId, ParticipantListData,
 };
 use mimi_proto::{ClientId, DecodeError, MAX_MESSAGE_LEN};
 
@@ -365,7 +365,6 @@ fn encode_updates(
     let mut out = Vec::with_capacity(updated.len());
     for &id in updated {
         let data = if id == ComponentId::PARTICIPANT_LIST {
-            debug_assert!(w.list.len() <= MAX_PARTICIPANTS);
             Some(
                 ParticipantListData::encode_entries(
                     w.list.iter().map(|e| (w.user_id(e.user), e.role)),

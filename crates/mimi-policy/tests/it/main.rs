@@ -4,5 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod props;
 mod rules;
+mod scenarios;
 mod support;

@@ -1,0 +1,191 @@
+//! `POST /v1/submitMessage/{roomId}`: a follower submits an application
+//! message to the hub, which may frank it (protocol-06 §5.4, §5.4.1).
+
+use openmls::prelude::Ciphersuite;
+use tls_codec::{Serialize, Size, VLByteSlice};
+
+use crate::error::DecodeError;
+use crate::id::MimiUri;
+use crate::messages::mls::ApplicationMessage;
+use crate::messages::wire::Reader;
+use crate::messages::{Protocol, read_protocol};
+
+/// `SubmitMessageRequest` (protocol-06 §5.4).
+///
+/// ```text
+/// struct {
+///   Protocol protocol;
+///   select (protocol) {
+///     case mls10:
+///       MLSMessage appMessage;
+///       IdentifierUri sendingUri;
+///   };
+/// } SubmitMessageRequest;
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubmitMessageRequest {
+    /// The encrypted message (`PrivateMessage`, content type application).
+    pub app_message: ApplicationMessage,
+    /// The sender as asserted by its provider: a user or pseudonym URI. The
+    /// hub cannot see the sender inside the ciphertext, so it relies on this
+    /// (and franking lets receivers cross-check it).
+    pub sending_uri: MimiUri,
+}
+
+tls_fields!(SubmitMessageRequest, |s| [
+    Protocol::Mls10,
+    s.app_message,
+    s.sending_uri,
+]);
+wire_body!(SubmitMessageRequest, "SubmitMessageRequest");
+
+wire_enum! {
+    /// `enum { accepted(0), notAllowed(1), epochTooOld(2), (255) } SubmitResponseCode;`
+    pub enum SubmitResponseCode {
+        /// The hub accepted the message and will fan it out.
+        Accepted = 0,
+        /// Refused by policy.
+        NotAllowed = 1,
+        /// The message is for an older epoch.
+        EpochTooOld = 2,
+    }
+}
+
+/// `Frank` (protocol-06 §5.4.1): the hub's franking of one message.
+///
+/// ```text
+/// struct {
+///   uint8 server_frank[32];
+///   CipherSuite franking_signature_ciphersuite;
+///   opaque franking_integrity_signature<V>;
+/// } Frank;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frank {
+    /// `HMAC-SHA256(hub_key, franking_tag || context)`.
+    pub server_frank: [u8; 32],
+    /// The suite of the hub's franking key (the room's suite).
+    pub franking_signature_ciphersuite: Ciphersuite,
+    /// `SignWithLabel(franking key, "FrankingIntegrityTBS", ...)`.
+    pub franking_integrity_signature: Vec<u8>,
+}
+
+tls_fields!(Frank, |s| [
+    s.server_frank,
+    s.franking_signature_ciphersuite,
+    VLByteSlice(&s.franking_integrity_signature),
+]);
+tls_read!(Frank);
+
+/// `SubmitMessageResponse` (protocol-06 §5.4), one variant per status code.
+///
+/// ```text
+/// struct {
+///   Protocol protocol;
+///   select (protocol) {
+///     case mls10:
+///       SubmitResponseCode statusCode;
+///       select (statusCode) {
+///         case accepted:                  // draft: "case success" (decisions W-7)
+///           uint64 accepted_timestamp;
+///           optional<Frank> frank;
+///         case epochTooOld:
+///           uint64 currentEpoch;
+///       };
+///   };
+/// } SubmitMessageResponse;
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubmitMessageResponse {
+    /// `accepted`.
+    Accepted {
+        /// Acceptance time, milliseconds since the UNIX epoch.
+        accepted_timestamp: u64,
+        /// The frank, if the message asked for franking.
+        frank: Option<Frank>,
+    },
+    /// `notAllowed`.
+    NotAllowed,
+    /// `epochTooOld`.
+    EpochTooOld {
+        /// The hub's current epoch.
+        current_epoch: u64,
+    },
+}
+
+impl SubmitMessageResponse {
+    /// The wire code.
+    pub fn status_code(&self) -> SubmitResponseCode {
+        match self {
+            Self::Accepted { .. } => SubmitResponseCode::Accepted,
+            Self::NotAllowed => SubmitResponseCode::NotAllowed,
+            Self::EpochTooOld { .. } => SubmitResponseCode::EpochTooOld,
+        }
+    }
+}
+
+impl Size for SubmitMessageResponse {
+    fn tls_serialized_len(&self) -> usize {
+        2 + match self {
+            Self::Accepted { frank, .. } => 8 + frank.tls_serialized_len(),
+            Self::NotAllowed => 0,
+            Self::EpochTooOld { .. } => 8,
+        }
+    }
+}
+
+impl Serialize for SubmitMessageResponse {
+    fn tls_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
+        let mut written = Protocol::Mls10.tls_serialize(writer)?;
+        written += self.status_code().tls_serialize(writer)?;
+        written += match self {
+            Self::Accepted {
+                accepted_timestamp,
+                frank,
+            } => accepted_timestamp.tls_serialize(writer)? + frank.tls_serialize(writer)?,
+            Self::NotAllowed => 0,
+            Self::EpochTooOld { current_epoch } => current_epoch.tls_serialize(writer)?,
+        };
+        Ok(written)
+    }
+}
+
+wire_body!(SubmitMessageResponse, "SubmitMessageResponse");
+
+impl SubmitMessageRequest {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        read_protocol(r)?;
+        Ok(Self {
+            app_message: ApplicationMessage::read(r, "SubmitMessageRequest.appMessage")?,
+            sending_uri: r.item("SubmitMessageRequest.sendingUri")?,
+        })
+    }
+}
+
+impl Frank {
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            server_frank: r.array()?,
+            franking_signature_ciphersuite: r.mls("Frank.franking_signature_ciphersuite")?,
+            franking_integrity_signature: r.opaque_vec()?,
+        })
+    }
+}
+
+impl SubmitMessageResponse {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        read_protocol(r)?;
+        Ok(
+            match SubmitResponseCode::read(r, "SubmitMessageResponse.statusCode")? {
+                SubmitResponseCode::Accepted => Self::Accepted {
+                    accepted_timestamp: r.u64()?,
+                    frank: r.optional("SubmitMessageResponse.frank", Frank::read)?,
+                },
+                SubmitResponseCode::NotAllowed => Self::NotAllowed,
+                SubmitResponseCode::EpochTooOld => Self::EpochTooOld {
+                    current_epoch: r.u64()?,
+                },
+            },
+        )
+    }
+}
