@@ -6,24 +6,26 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use mimi_client::Identity;
-use mimi_client::room::{OutgoingCommit, add_members, create_group, export_for_hub};
-use mimi_hub::{CommitBundle, HubKeys, Room, group_id_of};
-use mimi_proto::{ClientId, ProviderId, RoomId};
+use mimi_client::room::OutgoingCommit;
+use mimi_hub::{CommitBundle, Hub, Room, group_id_of};
+use openmls::component::ComponentData;
 use openmls::framing::ProcessedMessageContent;
 use openmls::group::PublicGroup;
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{
-    AppDataDictionary, LeafNodeIndex, LeafNodeParameters, MlsGroup, MlsMessageIn, MlsMessageOut,
-    RatchetTreeIn,
+    LeafNodeIndex, LeafNodeParameters, MlsGroup, MlsMessageIn, MlsMessageOut, RatchetTreeIn,
 };
 use openmls_memory_storage::MemoryStorage;
 use openmls_rust_crypto::OpenMlsRustCrypto;
 use openmls_traits::OpenMlsProvider as _;
 
 struct Fixture {
-    hub: HubKeys,
+    hub: Hub,
     snapshot: Vec<u8>,
     add: Vec<u8>,
     update: Vec<u8>,
@@ -64,70 +66,81 @@ fn parse_bundle(mut b: &[u8]) -> CommitBundle {
 }
 
 fn fixture(members: usize) -> Fixture {
-    let provider = OpenMlsRustCrypto::default();
-    let hub = HubKeys::generate(ProviderId::from_domain("a.example").unwrap()).unwrap();
-    let alice =
-        Identity::generate(ClientId::parse("mimi://a.example/d/alice/phone").unwrap()).unwrap();
-    let room_id = RoomId::parse("mimi://a.example/r/bench").unwrap();
-    let mut group = create_group(
-        &provider,
-        &alice,
-        &room_id,
-        hub.external_sender(),
-        AppDataDictionary::new(),
-    )
-    .unwrap();
-    let (gi, tree) = export_for_hub(&provider, &alice, &group).unwrap();
-    let mut room = Room::create(
-        provider.crypto(),
-        &hub,
-        room_id,
-        alice.client(),
-        MlsMessageIn::tls_deserialize_exact(gi.tls_serialize_detached().unwrap()).unwrap(),
-        RatchetTreeIn::from(tree),
-    )
-    .unwrap();
+    let mut w = support::world(mimi_policy::Preset::PrivateGroup);
     let others: Vec<_> = (1..members)
-        .map(|i| {
-            let id =
-                Identity::generate(ClientId::parse(&format!("mimi://b.example/d/u{i}/d")).unwrap())
-                    .unwrap();
-            id.key_package(&provider).unwrap()
-        })
+        .map(|i| support::Client::new(&format!("mimi://b.example/d/u{i}/d")))
         .collect();
-    let out = add_members(&provider, &alice, &mut group, others).unwrap();
-    room.accept_commit(
-        provider.crypto(),
-        &hub,
-        parse_bundle(&bundle_bytes(&out)),
-        0,
-    )
-    .unwrap();
-    group.merge_pending_commit(&provider).unwrap();
+    let out = support::commit(
+        &w.alice,
+        &mut w.alice_group,
+        support::Inline {
+            adds: others.iter().map(|c| c.key_package().0).collect(),
+            app: vec![support::list_update(
+                mimi_proto::components::ParticipantListUpdate {
+                    added_participants: others
+                        .iter()
+                        .map(|c| mimi_proto::components::UserRolePair {
+                            user: c.user(),
+                            role_index: 2,
+                        })
+                        .collect(),
+                    ..Default::default()
+                },
+            )],
+            ..Default::default()
+        },
+        Vec::new(),
+    );
+    w.room
+        .accept_commit(&w.hub, parse_bundle(&bundle_bytes(&out)), support::NOW)
+        .unwrap();
+    w.alice_group
+        .merge_pending_commit(&w.alice.provider)
+        .unwrap();
 
     // Three competing commits on the same epoch; each iteration applies one
-    // to a fresh copy of the room.
-    let newcomer =
-        Identity::generate(ClientId::parse("mimi://c.example/d/new/d").unwrap()).unwrap();
-    let add = add_members(
-        &provider,
-        &alice,
-        &mut group,
-        vec![newcomer.key_package(&provider).unwrap()],
-    )
-    .unwrap();
-    group.clear_pending_commit(provider.storage()).unwrap();
-    let update = self_update(&provider, &alice, &mut group);
-    group.clear_pending_commit(provider.storage()).unwrap();
-    let remove = remove_last(&provider, &alice, &mut group, members);
-    group.clear_pending_commit(provider.storage()).unwrap();
+    // to a fresh copy of the room. Adds and removes change the participant
+    // list too, so the policy engine and the AppDataUpdate path are measured.
+    let newcomer = support::Client::new("mimi://c.example/d/new/d");
+    let add = support::commit(
+        &w.alice,
+        &mut w.alice_group,
+        support::Inline {
+            adds: vec![newcomer.key_package().0],
+            app: vec![support::add_user(newcomer.user(), 2)],
+            ..Default::default()
+        },
+        Vec::new(),
+    );
+    w.alice_group
+        .clear_pending_commit(w.alice.provider.storage())
+        .unwrap();
+    let update = self_update(&w.alice.provider, &w.alice.identity, &mut w.alice_group);
+    w.alice_group
+        .clear_pending_commit(w.alice.provider.storage())
+        .unwrap();
+    // Remove the last user (list entry `members`: alice, then u1.., so the
+    // last added user is at index members - 1) with their client.
+    let remove = support::commit(
+        &w.alice,
+        &mut w.alice_group,
+        support::Inline {
+            removes: vec![LeafNodeIndex::new(members as u32 - 1)],
+            app: vec![support::remove_user_at(members as u32 - 1)],
+            ..Default::default()
+        },
+        Vec::new(),
+    );
+    w.alice_group
+        .clear_pending_commit(w.alice.provider.storage())
+        .unwrap();
     Fixture {
-        hub,
-        snapshot: room.snapshot().unwrap(),
+        snapshot: w.room.snapshot().unwrap(),
+        hub: w.hub,
         add: bundle_bytes(&add),
         update: bundle_bytes(&update),
         remove: bundle_bytes(&remove),
-        provider,
+        provider: w.alice.provider,
     }
 }
 
@@ -154,33 +167,34 @@ fn self_update(
     }
 }
 
-fn remove_last(
-    provider: &OpenMlsRustCrypto,
-    id: &Identity,
-    group: &mut MlsGroup,
-    members: usize,
-) -> OutgoingCommit {
-    let b = group
-        .commit_builder()
-        .propose_removals([LeafNodeIndex::new(members as u32 - 1)])
-        .load_psks(provider.storage())
-        .unwrap()
-        .create_group_info(true)
-        .build(provider.rand(), provider.crypto(), id.signer(), |_| true)
-        .unwrap()
-        .stage_commit(provider)
+/// The new dictionary entries a commit produces, as the hub computed them:
+/// the raw baseline stages with these, precomputed.
+fn expected_dictionary(f: &Fixture, bundle: &[u8]) -> Vec<(u16, Vec<u8>)> {
+    let mut room = Room::restore(&f.hub, &f.snapshot).unwrap();
+    let before: Vec<(u16, Vec<u8>)> = dictionary(&room);
+    room.accept_commit(&f.hub, parse_bundle(bundle), support::NOW)
         .unwrap();
-    let (commit, _, gi) = b.into_contents();
-    OutgoingCommit {
-        commit,
-        welcome: None,
-        group_info: MlsMessageOut::from(gi.unwrap()),
-    }
+    dictionary(&room)
+        .into_iter()
+        .filter(|e| !before.contains(e))
+        .collect()
+}
+
+fn dictionary(room: &Room) -> Vec<(u16, Vec<u8>)> {
+    room.public_group()
+        .group_context()
+        .extensions()
+        .app_data_dictionary()
+        .unwrap()
+        .dictionary()
+        .entries()
+        .map(|c| (c.id(), c.data().to_vec()))
+        .collect()
 }
 
 /// The raw OpenMLS baseline: the same PublicGroup state, process + merge.
 fn raw(f: &Fixture, bundle: &[u8]) -> (PublicGroup, MemoryStorage, MlsMessageIn) {
-    let room = Room::restore(&f.snapshot).unwrap();
+    let room = Room::restore(&f.hub, &f.snapshot).unwrap();
     let storage = MemoryStorage::default();
     // Rebuild a standalone PublicGroup from the room's exported tree + GroupInfo.
     let gi = MlsMessageIn::tls_deserialize_exact(room.group_info()).unwrap();
@@ -212,26 +226,42 @@ fn bench(c: &mut Criterion) {
         ] {
             g.bench_function(format!("hub/{kind}"), |b| {
                 b.iter_batched(
-                    || (Room::restore(&f.snapshot).unwrap(), parse_bundle(bundle)),
-                    |(mut room, bundle)| {
-                        room.accept_commit(f.provider.crypto(), &f.hub, bundle, 1)
-                            .unwrap()
+                    || {
+                        (
+                            Room::restore(&f.hub, &f.snapshot).unwrap(),
+                            parse_bundle(bundle),
+                        )
                     },
+                    |(mut room, bundle)| room.accept_commit(&f.hub, bundle, support::NOW).unwrap(),
                     BatchSize::LargeInput,
                 )
             });
+            let changed = expected_dictionary(&f, bundle);
             g.bench_function(format!("openmls/{kind}"), |b| {
                 b.iter_batched(
                     || raw(&f, bundle),
                     |(mut group, storage, commit)| {
                         let msg = commit.try_into_protocol_message().unwrap();
                         let processed = group.process_message(f.provider.crypto(), msg).unwrap();
-                        let ProcessedMessageContent::StagedCommitMessage(staged) =
-                            processed.into_content()
-                        else {
-                            unreachable!()
+                        let staged = match processed.into_content() {
+                            ProcessedMessageContent::StagedCommitMessage(staged) => *staged,
+                            ProcessedMessageContent::UnresolvedAppDataCommit(u) => {
+                                let mut updater = group.app_data_dictionary_updater();
+                                for (id, data) in &changed {
+                                    updater
+                                        .set(ComponentData::from_parts(*id, data.clone().into()));
+                                }
+                                group
+                                    .stage_app_data_commit(
+                                        f.provider.crypto(),
+                                        *u,
+                                        updater.changes(),
+                                    )
+                                    .unwrap()
+                            }
+                            _ => unreachable!(),
                         };
-                        group.merge_commit(&storage, *staged).unwrap();
+                        group.merge_commit(&storage, staged).unwrap();
                     },
                     BatchSize::LargeInput,
                 )

@@ -2,17 +2,21 @@
 
 use std::collections::BTreeSet;
 
+use openmls::component::ComponentData;
 use openmls::framing::{ProcessedMessageContent, ProtocolMessage};
 use openmls::group::StagedCommit;
+use openmls::messages::proposals_in::ProposalOrRefIn;
 use openmls::prelude::tls_codec::Serialize as _;
 use openmls::prelude::{ContentType, MlsMessageBodyIn, MlsMessageIn, Sender, WireFormat};
-use openmls_traits::crypto::OpenMlsCrypto;
 
+use mimi_policy::{Actor, Commit, Context, Proposal};
 use mimi_proto::{ClientId, ProviderId};
 
 use crate::error::HubError;
 use crate::fanout::{Delivery, Event};
-use crate::keys::HubKeys;
+use crate::hub::Hub;
+use crate::parse::parse_commit;
+use crate::policy::{actor_of, change_of, change_of_in, claims_of};
 use crate::room::{Room, client_of};
 
 /// A commit as it arrives in a `HandshakeBundle` (protocol-06 §5.3).
@@ -46,14 +50,15 @@ impl Room {
     /// conflict rule: the first valid commit of an epoch wins),
     /// [`HubError::InvalidMls`] when OpenMLS rejects it,
     /// [`HubError::MissingQueuedProposals`] when it omits queued proposals,
+    /// [`HubError::Denied`] when the room policy refuses it,
     /// [`HubError::Malformed`] for a bad GroupInfo or Welcome.
     pub fn accept_commit(
         &mut self,
-        crypto: &impl OpenMlsCrypto,
-        keys: &HubKeys,
+        hub: &Hub,
         bundle: CommitBundle,
         now: u64,
     ) -> Result<Accepted, HubError> {
+        let crypto = hub.crypto();
         let commit_bytes = bundle
             .commit
             .tls_serialize_detached()
@@ -90,34 +95,116 @@ impl Room {
                     reason: e.to_string(),
                 })?;
         let sender = processed.sender().clone();
-        let staged: StagedCommit = match processed.into_content() {
-            ProcessedMessageContent::StagedCommitMessage(staged) => *staged,
-            ProcessedMessageContent::UnresolvedAppDataCommit(_) => {
-                return Err(HubError::NotAllowed(
-                    "room-state (AppDataUpdate) commits need the policy engine".into(),
+        let external = matches!(sender, Sender::NewMemberCommit);
+
+        // The commit's proposals, in order, with their senders, as the policy
+        // engine sees them (re-read from the now verified bytes).
+        let parsed = parse_commit(&commit_bytes)?;
+        let joiner = match (&sender, &parsed.path_leaf) {
+            (Sender::NewMemberCommit, Some((signature_key, credential))) => {
+                // 7. An external commit must come from a client that fetched the
+                // GroupInfo, with the key it signed that request with (§5.6).
+                let (client, claims) = claims_of(credential)?;
+                let pending = self.pending_joiners.get(&client).ok_or_else(|| {
+                    HubError::NotAllowed(format!("{client} did not request the GroupInfo"))
+                })?;
+                if pending.signature_key != *signature_key {
+                    return Err(HubError::NotAllowed(
+                        "external commit signed with another key than the GroupInfo request".into(),
+                    ));
+                }
+                Some((client, claims, pending.join_code.clone()))
+            }
+            (Sender::NewMemberCommit, None) => {
+                return Err(HubError::Malformed(
+                    "an external commit needs an update path",
                 ));
+            }
+            _ => None,
+        };
+        let committer = actor_of(&self.group, &sender, joiner)?;
+        let committer_client = match &committer {
+            Actor::Client(c) | Actor::Joiner { client: c, .. } => Some(c.clone()),
+            Actor::Server { .. } => None,
+        };
+        let queued = self
+            .group
+            .queued_proposals(&self.storage)
+            .map_err(|_| HubError::Internal("reading queued proposals failed"))?;
+        let mut proposals = Vec::with_capacity(parsed.proposals.len());
+        for p in &parsed.proposals {
+            proposals.push(match p {
+                ProposalOrRefIn::Proposal(inline) => Proposal::new(
+                    committer.clone(),
+                    change_of_in(&self.group, inline, committer_client.as_ref())?,
+                ),
+                ProposalOrRefIn::Reference(reference) => {
+                    let (_, qp) = queued
+                        .iter()
+                        .find(|(r, _)| r == reference.as_ref())
+                        .ok_or(HubError::Malformed("commit references an unknown proposal"))?;
+                    let sender = actor_of(&self.group, qp.sender(), None)?;
+                    let sender_client = match &sender {
+                        Actor::Client(c) => Some(c.clone()),
+                        _ => None,
+                    };
+                    Proposal::new(
+                        sender,
+                        change_of(&self.group, qp.proposal(), sender_client.as_ref())?,
+                    )
+                }
+            });
+        }
+
+        // 6. The room policy, against the committed state: authorization, the
+        // exclusivity rules and the post-commit invariants. It also computes
+        // the new component data, which must be exactly what the committer put
+        // in the GroupContext (checked below through the GroupInfo).
+        let ctx = Context::new(now / 1000, hub.envelope());
+        let verdict = self
+            .committed
+            .evaluate_commit(
+                &ctx,
+                &Commit {
+                    committer,
+                    proposals,
+                },
+            )
+            .map_err(|r| HubError::Denied {
+                proposal: r.proposal.and_then(|i| proposal_ref(&parsed.proposals, i)),
+                denial: Box::new(r.denial),
+            })?;
+        let staged: StagedCommit = match processed.into_content() {
+            ProcessedMessageContent::StagedCommitMessage(staged) => {
+                if !verdict.component_updates().is_empty() {
+                    return Err(HubError::Internal(
+                        "policy updated components of a plain commit",
+                    ));
+                }
+                *staged
+            }
+            ProcessedMessageContent::UnresolvedAppDataCommit(unresolved) => {
+                let mut updater = self.group.app_data_dictionary_updater();
+                for update in verdict.component_updates() {
+                    match &update.data {
+                        Some(data) => updater.set(ComponentData::from_parts(
+                            update.component_id.0,
+                            data.clone().into(),
+                        )),
+                        None => updater.remove(&update.component_id.0),
+                    }
+                }
+                self.group
+                    .stage_app_data_commit(crypto, *unresolved, updater.changes())
+                    .map_err(|e| HubError::InvalidMls {
+                        refs: Vec::new(),
+                        reason: e.to_string(),
+                    })?
             }
             _ => return Err(HubError::Malformed("expected a commit")),
         };
-        let external = matches!(sender, Sender::NewMemberCommit);
-        if external {
-            // 7. An external commit must come from a client that fetched the
-            // GroupInfo, with the key it signed that request with (§5.6).
-            let leaf = staged.update_path_leaf_node().ok_or(HubError::Malformed(
-                "an external commit needs an update path",
-            ))?;
-            let joiner = client_of(leaf.credential()).ok_or(HubError::NotAllowed(
-                "joiner credential is not a mimi client URI".into(),
-            ))?;
-            let expected = self.pending_joiners.get(&joiner).ok_or_else(|| {
-                HubError::NotAllowed(format!("{joiner} did not request the GroupInfo"))
-            })?;
-            if expected.as_slice() != leaf.signature_key().as_slice() {
-                return Err(HubError::NotAllowed(
-                    "external commit signed with another key than the GroupInfo request".into(),
-                ));
-            }
-        } else {
+
+        if !external {
             // 5. Every proposal queued this epoch must be included. (External
             // commits cannot include proposals by reference; the hub re-issues
             // its own below instead.)
@@ -132,15 +219,6 @@ impl Room {
                 .count();
             if missing > 0 {
                 return Err(HubError::MissingQueuedProposals(missing));
-            }
-        }
-        // Every added client must name a user (decision ID-3).
-        for add in staged.add_proposals() {
-            let credential = add.add_proposal().key_package().leaf_node().credential();
-            if client_of(credential).is_none() {
-                return Err(HubError::NotAllowed(
-                    "an added client's credential is not a mimi client URI".into(),
-                ));
             }
         }
         let removed_providers: BTreeSet<ProviderId> = staged
@@ -158,8 +236,7 @@ impl Room {
                 "a commit that adds members needs a Welcome",
             ));
         }
-
-        let committer = match sender {
+        let committer_leaf = match sender {
             Sender::Member(leaf) => leaf,
             Sender::NewMemberCommit => self
                 .group
@@ -169,14 +246,18 @@ impl Room {
         };
 
         // The GroupInfo must match the new epoch, which exists only after the
-        // merge. Check it on a copy of the storage first, so that a bad GroupInfo
-        // leaves the room untouched.
+        // merge, so check it against the staged commit: this also proves the
+        // committer computed the same room state as the hub.
         let group_info =
-            self.check_group_info_after(crypto, &staged, bundle.group_info, committer)?;
+            self.check_group_info_after(crypto, &staged, bundle.group_info, committer_leaf)?;
         self.group
             .merge_commit(&self.storage, staged)
             .map_err(|_| HubError::Internal("merging a validated commit failed"))?;
         self.group_info = group_info;
+        // Drop the effective state first so applying does not copy shared maps.
+        self.effective = empty_state()?;
+        self.committed.apply(verdict);
+        self.effective = self.committed.clone();
         let hub_intents: Vec<ClientId> = std::mem::take(&mut self.queue)
             .into_iter()
             .filter_map(|q| q.hub_removes)
@@ -184,7 +265,7 @@ impl Room {
         if external
             && let Some(joiner) = self
                 .group
-                .leaf(committer)
+                .leaf(committer_leaf)
                 .and_then(|l| client_of(l.credential()))
         {
             self.pending_joiners.remove(&joiner);
@@ -194,10 +275,9 @@ impl Room {
         let mut external_proposals = Vec::new();
         if external {
             for client in hub_intents {
-                if self.members().any(|(_, c)| c.as_ref() == Some(&client)) {
-                    let message = self.hub_remove_message(keys, &client)?;
-                    let accepted =
-                        self.queue_bundle(crypto, keys, vec![message], now, Some(client))?;
+                if self.committed.member(&client).is_some() {
+                    let message = self.hub_remove_message(hub, &client)?;
+                    let accepted = self.queue_bundle(hub, vec![message], now, Some(client))?;
                     external_proposals.extend(accepted.deliveries.into_iter().take(1).filter_map(
                         |d| match d.event {
                             Event::Proposal { message, .. } => Some(message),
@@ -210,8 +290,8 @@ impl Room {
 
         // Fan-out: the commit to every provider with members (after the commit)
         // and to the providers of removed clients, so they learn of it.
-        let hub = keys.provider().clone();
-        let mut destinations = self.member_providers(&hub);
+        let own = hub.keys().provider().clone();
+        let mut destinations = self.member_providers(&own);
         destinations.extend(removed_providers);
         let mut deliveries: Vec<Delivery> = destinations
             .into_iter()
@@ -236,8 +316,8 @@ impl Room {
             let mut owners = BTreeSet::new();
             for r in &welcome_refs {
                 // A KeyPackage not fetched through this hub routes nowhere; the
-                // adder's own provider (local clients) is the fallback.
-                owners.insert(self.kp_routes.remove(r).unwrap_or_else(|| hub.clone()));
+                // hub's own provider (local clients) is the fallback.
+                owners.insert(self.kp_routes.remove(r).unwrap_or_else(|| own.clone()));
             }
             for to in owners {
                 deliveries.push(Delivery {
@@ -258,6 +338,18 @@ impl Room {
     }
 }
 
+/// The ProposalRef of the `index`th proposal of a commit, when it was sent by
+/// reference (inline proposals have no reference to report).
+fn proposal_ref(
+    proposals: &[ProposalOrRefIn],
+    index: usize,
+) -> Option<openmls::prelude::hash_ref::ProposalRef> {
+    match proposals.get(index)? {
+        ProposalOrRefIn::Reference(r) => Some((**r).clone()),
+        ProposalOrRefIn::Proposal(_) => None,
+    }
+}
+
 /// The KeyPackageRefs a Welcome is encrypted to (`secrets[*].new_member`).
 fn welcome_new_members(welcome: &MlsMessageIn) -> Result<Vec<Vec<u8>>, HubError> {
     let MlsMessageBodyIn::Welcome(w) = welcome.clone().extract() else {
@@ -271,4 +363,10 @@ fn welcome_new_members(welcome: &MlsMessageIn) -> Result<Vec<Vec<u8>>, HubError>
                 .map_err(|_| HubError::Internal("KeyPackageRef does not serialize"))
         })
         .collect()
+}
+
+/// A state holding nothing, to drop the old effective state cheaply.
+fn empty_state() -> Result<mimi_policy::RoomState, HubError> {
+    mimi_policy::RoomState::from_committed(Default::default(), Vec::new())
+        .map_err(|_| HubError::Internal("an empty room state is inconsistent"))
 }

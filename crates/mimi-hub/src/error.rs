@@ -36,12 +36,33 @@ pub enum HubError {
     /// `notAllowed`.
     #[error("commit omits {0} queued proposal(s)")]
     MissingQueuedProposals(usize),
-    /// Refused by room policy or a hub rule: `notAllowed`.
+    /// Refused by a hub rule outside the room policy (e.g. a credential that
+    /// is not a mimi client URI): `notAllowed`.
     #[error("not allowed: {0}")]
     NotAllowed(String),
+    /// Refused by the room policy: the denial names the rule, actor and target.
+    /// `notAllowed` or `invalidProposal` as the denial maps
+    /// ([`mimi_policy::Denial::protocol_code`]).
+    #[error("denied: {denial}")]
+    Denied {
+        /// The policy's denial.
+        denial: Box<mimi_policy::Denial>,
+        /// The offending proposal, when one is to blame.
+        proposal: Option<ProposalRef>,
+    },
     /// A bug or broken invariant inside the hub; never the peer's fault.
     #[error("internal error: {0}")]
     Internal(&'static str),
+}
+
+impl HubError {
+    /// A policy denial with no single proposal to blame.
+    pub(crate) fn denied(denial: mimi_policy::Denial) -> Self {
+        Self::Denied {
+            denial: Box::new(denial),
+            proposal: None,
+        }
+    }
 }
 
 /// The protocol-level answer for an error (protocol-06 §5.3 `UpdateResponseCode`).
@@ -64,6 +85,10 @@ impl HubError {
             Self::WrongEpoch { .. } | Self::EpochTooOld { .. } => UpdateCode::WrongEpoch,
             Self::Malformed(_) | Self::InvalidMls { .. } => UpdateCode::InvalidProposal,
             Self::MissingQueuedProposals(_) | Self::NotAllowed(_) => UpdateCode::NotAllowed,
+            Self::Denied { denial, .. } => match denial.protocol_code() {
+                mimi_policy::ProtocolCode::InvalidProposal => UpdateCode::InvalidProposal,
+                mimi_policy::ProtocolCode::NotAllowed => UpdateCode::NotAllowed,
+            },
             Self::Internal(_) => UpdateCode::Internal,
         }
     }

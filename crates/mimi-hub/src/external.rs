@@ -4,14 +4,14 @@
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{ExternalProposal, MlsMessageIn, SenderExtensionIndex};
 use openmls_rust_crypto::OpenMlsRustCrypto;
-use openmls_traits::crypto::OpenMlsCrypto;
 
+use mimi_policy::{Claims, JoinPath};
 use mimi_proto::ClientId;
 
 use crate::commit::Accepted;
 use crate::error::HubError;
-use crate::keys::HubKeys;
-use crate::room::Room;
+use crate::hub::Hub;
+use crate::room::{PendingJoiner, Room};
 
 /// Most clients that may hold a fetched GroupInfo without having joined yet.
 /// Bounds the bookkeeping a flood of groupInfo requests can cause.
@@ -21,6 +21,8 @@ pub const MAX_PENDING_JOINERS: usize = 1024;
 /// `GroupInfoRatchetTreeTBE`, before encryption).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JoinMaterial {
+    /// How the policy lets this client in.
+    pub path: JoinPath,
     /// The current GroupInfo `MLSMessage` (without the ratchet tree).
     pub group_info: Vec<u8>,
     /// The current ratchet tree (`ratchet_tree<V>`).
@@ -31,33 +33,42 @@ pub struct JoinMaterial {
 
 impl Room {
     /// Proposes, as the hub, to remove a member client (a lost device or a
-    /// deleted user), queues the proposal and plans its fan-out.
+    /// deleted user), queues the proposal and plans its fan-out. The room
+    /// policy must authorize the hub (e.g. as its policy enforcer).
     ///
     /// # Errors
-    /// [`HubError::NotAllowed`] if the client is not a member, or the errors of
+    /// [`HubError::NotAllowed`] if the client is not a member,
+    /// [`HubError::Denied`] if the policy refuses the hub, or the errors of
     /// proposal validation.
     pub fn propose_remove(
         &mut self,
-        crypto: &impl OpenMlsCrypto,
-        keys: &HubKeys,
+        hub: &Hub,
         client: &ClientId,
         now: u64,
     ) -> Result<Accepted, HubError> {
-        let message = self.hub_remove_message(keys, client)?;
-        self.queue_bundle(crypto, keys, vec![message], now, Some(client.clone()))
+        let message = self.hub_remove_message(hub, client)?;
+        self.queue_bundle(hub, vec![message], now, Some(client.clone()))
     }
 
-    /// Records that `client` fetched the GroupInfo to join externally with
-    /// `signature_key`, and returns what it needs. Authorization (the user's
-    /// role, preauthorization, open join, join codes) is the caller's.
+    /// Authorizes `client` (with credential `claims`) to join by external
+    /// commit — as a listed user adding a device, by preauthorization, open
+    /// join or a join code — records that it fetched the GroupInfo with
+    /// `signature_key`, and returns what it needs.
     ///
     /// # Errors
+    /// [`HubError::Denied`] when the policy refuses the join,
     /// [`HubError::NotAllowed`] when too many joins are pending.
     pub fn join_material(
         &mut self,
         client: &ClientId,
+        claims: &Claims,
         signature_key: &[u8],
+        join_code: Option<&[u8]>,
     ) -> Result<JoinMaterial, HubError> {
+        let path = self
+            .effective
+            .authorize_join(client, claims, join_code)
+            .map_err(HubError::denied)?;
         if self.pending_joiners.len() >= MAX_PENDING_JOINERS
             && !self.pending_joiners.contains_key(client)
         {
@@ -65,14 +76,20 @@ impl Room {
                 "too many pending external joins".into(),
             ));
         }
-        self.pending_joiners
-            .insert(client.clone(), signature_key.to_vec());
+        self.pending_joiners.insert(
+            client.clone(),
+            PendingJoiner {
+                signature_key: signature_key.to_vec(),
+                join_code: join_code.map(<[u8]>::to_vec),
+            },
+        );
         let ratchet_tree = self
             .group
             .export_ratchet_tree()
             .tls_serialize_detached()
             .map_err(|_| HubError::Internal("ratchet tree does not serialize"))?;
         Ok(JoinMaterial {
+            path,
             group_info: self.group_info.clone(),
             ratchet_tree,
             pending_proposals: self
@@ -84,14 +101,15 @@ impl Room {
     }
 
     /// The hub's index in the group's `external_senders`.
-    fn hub_sender_index(&self, keys: &HubKeys) -> Result<SenderExtensionIndex, HubError> {
-        let ours = keys.external_sender();
+    fn hub_sender_index(&self, hub: &Hub) -> Result<SenderExtensionIndex, HubError> {
+        let ours = hub.keys().external_sender();
         self.group
             .group_context()
             .extensions()
             .external_senders()
             .and_then(|senders| senders.iter().position(|s| s == &ours))
-            .map(|i| SenderExtensionIndex::new(i as u32))
+            .and_then(|i| u32::try_from(i).ok())
+            .map(SenderExtensionIndex::new)
             .ok_or(HubError::Internal(
                 "the hub is missing from external_senders",
             ))
@@ -99,7 +117,7 @@ impl Room {
 
     pub(crate) fn hub_remove_message(
         &self,
-        keys: &HubKeys,
+        hub: &Hub,
         client: &ClientId,
     ) -> Result<MlsMessageIn, HubError> {
         let leaf = self
@@ -110,8 +128,8 @@ impl Room {
             leaf,
             self.group.group_id().clone(),
             self.group.group_context().epoch(),
-            keys.signer(),
-            self.hub_sender_index(keys)?,
+            hub.keys().signer(),
+            self.hub_sender_index(hub)?,
         )
         .map_err(|_| HubError::Internal("signing a hub proposal failed"))?;
         let bytes = out

@@ -8,7 +8,7 @@ use rand::RngCore as _;
 use sha2::Sha256;
 
 use mimi_proto::mls_profile::CIPHERSUITE;
-use mimi_proto::{ProviderId, RoomId};
+use mimi_proto::{ProviderId, RoomId, UserId};
 
 use crate::error::HubError;
 
@@ -28,6 +28,15 @@ impl std::fmt::Debug for HubKeys {
             .field("provider", &self.provider)
             .finish_non_exhaustive()
     }
+}
+
+/// The local part of the user URI a hub acts as. Providers must not give it
+/// to a person.
+pub const HUB_USER: &str = "mimi-hub";
+
+fn hub_user(provider: &ProviderId) -> UserId {
+    UserId::parse(&format!("mimi://{}/u/{HUB_USER}", provider.domain()))
+        .expect("a provider domain and a fixed segment form a valid user URI")
 }
 
 impl HubKeys {
@@ -51,15 +60,22 @@ impl HubKeys {
         signer: SignatureKeyPair,
         franking_secret: [u8; 32],
     ) -> Self {
-        // The external sender's credential names the hub provider, so members
-        // can tell hub proposals from a follower's (protocol-06 §7.4).
-        let credential = BasicCredential::new(provider.as_bytes().to_vec()).into();
+        // The external sender's credential names the hub's own user URI, so the
+        // room policy can list or preauthorize the hub as its policy enforcer
+        // (room-policy A.10) like any participant (decision HUB-5).
+        let identity = hub_user(&provider);
+        let credential = BasicCredential::new(identity.as_bytes().to_vec()).into();
         Self {
             provider,
             signer,
             credential,
             franking_secret,
         }
+    }
+
+    /// The user URI the hub acts as: `mimi://<domain>/u/mimi-hub`.
+    pub fn identity(&self) -> UserId {
+        hub_user(&self.provider)
     }
 
     /// The hub's provider id.

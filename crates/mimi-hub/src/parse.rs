@@ -69,5 +69,8 @@ pub(crate) fn parse_commit(mut bytes: &[u8]) -> Result<ParsedCommit, HubError> {
         }
         _ => return Err(HubError::Malformed("bad optional<UpdatePath>")),
     };
-    Ok(ParsedCommit { proposals, path_leaf })
+    Ok(ParsedCommit {
+        proposals,
+        path_leaf,
+    })
 }

@@ -1,22 +1,23 @@
 //! Standalone proposals (protocol-06 §5.3 proposal case, digest §7.2): leave,
 //! remove-own-client, follower and hub external proposals.
 //!
-//! Accepted proposals are queued for the epoch, become part of the room's
-//! effective state at once, are fanned out with identical `moreProposals`, and
+//! Accepted proposals are queued for the epoch, applied to the room's
+//! effective state at once, fanned out with identical `moreProposals`, and
 //! must be included by the epoch's commit (see [`Room::accept_commit`]).
 
 use openmls::framing::{ProcessedMessageContent, ProtocolMessage};
 use openmls::group::QueuedProposal;
 use openmls::prelude::tls_codec::Serialize as _;
 use openmls::prelude::{ContentType, MlsMessageIn, WireFormat};
-use openmls_traits::crypto::OpenMlsCrypto;
 
+use mimi_policy::{Actor, Context, Proposal};
 use mimi_proto::ClientId;
 
 use crate::commit::Accepted;
 use crate::error::HubError;
 use crate::fanout::{Delivery, Event};
-use crate::keys::HubKeys;
+use crate::hub::Hub;
+use crate::policy::{actor_of, change_of, claims_of};
 use crate::room::{QueuedEntry, Room};
 
 /// Most proposals one bundle may carry. A leave is one Remove per client plus
@@ -34,17 +35,18 @@ pub struct ProposalBundle {
 }
 
 impl Room {
-    /// Validates every proposal of a bundle and, only if all pass, queues them
-    /// for the epoch and plans their fan-out.
+    /// Validates every proposal of a bundle and, only if all pass MLS
+    /// validation and the room policy together, queues them for the epoch,
+    /// applies them to the effective state and plans their fan-out.
     ///
     /// # Errors
     /// [`HubError::WrongEpoch`] for another epoch, [`HubError::InvalidMls`]
-    /// when OpenMLS rejects a proposal, [`HubError::Malformed`] for a
-    /// non-proposal or an oversized bundle.
+    /// when OpenMLS rejects a proposal, [`HubError::Denied`] when the policy
+    /// refuses the bundle, [`HubError::Malformed`] for a non-proposal or an
+    /// oversized bundle.
     pub fn accept_proposals(
         &mut self,
-        crypto: &impl OpenMlsCrypto,
-        keys: &HubKeys,
+        hub: &Hub,
         bundle: ProposalBundle,
         now: u64,
     ) -> Result<Accepted, HubError> {
@@ -54,31 +56,45 @@ impl Room {
         let messages: Vec<MlsMessageIn> = std::iter::once(bundle.proposal)
             .chain(bundle.more)
             .collect();
-        self.queue_bundle(crypto, keys, messages, now, None)
+        self.queue_bundle(hub, messages, now, None)
     }
 
     /// Validates and queues `messages` as one bundle. `hub_removes` marks the
     /// hub's own Remove proposal, re-issued after an external commit.
     pub(crate) fn queue_bundle(
         &mut self,
-        crypto: &impl OpenMlsCrypto,
-        keys: &HubKeys,
+        hub: &Hub,
         messages: Vec<MlsMessageIn>,
         now: u64,
         hub_removes: Option<ClientId>,
     ) -> Result<Accepted, HubError> {
         let mut wire = Vec::with_capacity(messages.len());
         let mut queued: Vec<QueuedProposal> = Vec::with_capacity(messages.len());
+        let mut policy = Vec::with_capacity(messages.len());
         for message in messages {
             wire.push(
                 message
                     .tls_serialize_detached()
                     .map_err(|_| HubError::Internal("proposal does not serialize"))?,
             );
-            queued.push(self.validate_proposal(crypto, message)?);
+            let qp = self.validate_proposal(hub, message)?;
+            policy.push(self.policy_proposal(&qp)?);
+            queued.push(qp);
         }
-        // All valid: queue them in bundle order.
-        for (qp, message) in queued.into_iter().zip(&wire) {
+        // The policy judges the bundle as a whole, against the effective state.
+        let ctx = Context::new(now / 1000, hub.envelope());
+        let verdict = self
+            .effective
+            .evaluate_proposals(&ctx, &policy)
+            .map_err(|r| HubError::Denied {
+                proposal: r
+                    .proposal
+                    .and_then(|i| queued.get(i))
+                    .map(|qp| qp.proposal_reference_ref().clone()),
+                denial: Box::new(r.denial),
+            })?;
+        let mut references = Vec::with_capacity(queued.len());
+        for qp in &queued {
             let reference = qp
                 .proposal_reference_ref()
                 .tls_serialize_detached()
@@ -86,6 +102,12 @@ impl Room {
             if self.queue.iter().any(|q| q.reference == reference) {
                 return Err(HubError::Malformed("proposal already queued"));
             }
+            references.push(reference);
+        }
+
+        // All valid: queue them in bundle order.
+        let first_index = self.queue.len();
+        for ((qp, message), reference) in queued.into_iter().zip(&wire).zip(references) {
             self.group
                 .add_proposal(&self.storage, qp)
                 .map_err(|_| HubError::Internal("queueing a proposal failed"))?;
@@ -94,14 +116,16 @@ impl Room {
                 message: message.clone(),
                 accepted_at: now,
                 hub_removes: hub_removes.clone(),
+                bundle_start: self.queue.len() == first_index,
             });
         }
+        self.effective.apply(verdict);
 
         let (first, more) = wire
             .split_first()
             .ok_or(HubError::Internal("empty bundle"))?;
         let deliveries = self
-            .member_providers(keys.provider())
+            .member_providers(hub.keys().provider())
             .into_iter()
             .map(|to| Delivery {
                 to,
@@ -119,9 +143,29 @@ impl Room {
         })
     }
 
+    /// The policy's view of a validated proposal.
+    pub(crate) fn policy_proposal(&self, qp: &QueuedProposal) -> Result<Proposal, HubError> {
+        let joiner = match qp.proposal() {
+            openmls::messages::proposals::Proposal::Add(add)
+                if matches!(qp.sender(), openmls::prelude::Sender::NewMemberProposal) =>
+            {
+                let (client, claims) = claims_of(add.key_package().leaf_node().credential())?;
+                Some((client, claims, None))
+            }
+            _ => None,
+        };
+        let sender = actor_of(&self.group, qp.sender(), joiner)?;
+        let sender_client = match &sender {
+            Actor::Client(c) => Some(c.clone()),
+            _ => None,
+        };
+        let change = change_of(&self.group, qp.proposal(), sender_client.as_ref())?;
+        Ok(Proposal::new(sender, change))
+    }
+
     fn validate_proposal(
         &self,
-        crypto: &impl OpenMlsCrypto,
+        hub: &Hub,
         message: MlsMessageIn,
     ) -> Result<QueuedProposal, HubError> {
         if message.wire_format() != WireFormat::PublicMessage {
@@ -143,13 +187,13 @@ impl Room {
                 current: self.epoch(),
             });
         }
-        let processed =
-            self.group
-                .process_message(crypto, message)
-                .map_err(|e| HubError::InvalidMls {
-                    refs: Vec::new(),
-                    reason: e.to_string(),
-                })?;
+        let processed = self
+            .group
+            .process_message(hub.crypto(), message)
+            .map_err(|e| HubError::InvalidMls {
+                refs: Vec::new(),
+                reason: e.to_string(),
+            })?;
         match processed.into_content() {
             ProcessedMessageContent::ProposalMessage(qp)
             | ProcessedMessageContent::ExternalJoinProposalMessage(qp) => Ok(*qp),

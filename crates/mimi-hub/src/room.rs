@@ -17,8 +17,11 @@ use openmls_traits::crypto::OpenMlsCrypto;
 use mimi_proto::mls_profile;
 use mimi_proto::{ClientId, ProviderId, RoomId};
 
+use mimi_policy::{Context, Preset, RoomState};
+
 use crate::error::HubError;
-use crate::keys::HubKeys;
+use crate::hub::Hub;
+use crate::policy::committed_state;
 
 /// A proposal the hub accepted this epoch; the next commit must include it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +36,9 @@ pub struct QueuedEntry {
     /// commit cannot include queued proposals by reference, so after one the
     /// hub re-issues these in the new epoch (protocol-06 issue #128).
     pub hub_removes: Option<ClientId>,
+    /// True for the first proposal of a bundle: the policy judged each bundle
+    /// as a whole, and restoring a snapshot replays them the same way.
+    pub bundle_start: bool,
 }
 
 /// A room hosted by this hub.
@@ -47,10 +53,23 @@ pub struct Room {
     pub(crate) queue: Vec<QueuedEntry>,
     /// KeyPackageRef → provider that answered the keyMaterial request.
     pub(crate) kp_routes: BTreeMap<Vec<u8>, ProviderId>,
-    /// Clients that fetched the GroupInfo for an external join, with the
-    /// signature key they signed the request with: an external commit must
-    /// come from one of them (protocol-06 §5.6).
-    pub(crate) pending_joiners: BTreeMap<ClientId, Vec<u8>>,
+    /// Clients that fetched the GroupInfo for an external join: an external
+    /// commit must come from one of them (protocol-06 §5.6).
+    pub(crate) pending_joiners: BTreeMap<ClientId, PendingJoiner>,
+    /// The room state as committed in the GroupContext.
+    pub(crate) committed: RoomState,
+    /// The committed state plus every proposal accepted this epoch: what new
+    /// events are judged against (protocol-06 §7.1 "Room state").
+    pub(crate) effective: RoomState,
+}
+
+/// A client that fetched the GroupInfo to join externally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PendingJoiner {
+    /// The key it signed its GroupInfoRequest with.
+    pub signature_key: Vec<u8>,
+    /// The join code it presented, if any.
+    pub join_code: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Room {
@@ -69,20 +88,24 @@ impl Room {
     /// local to the hub).
     ///
     /// The group must be at epoch 0 with the creator as its only member, use
-    /// the room's group id, list the hub in `external_senders`, and carry the
-    /// MIMI `required_capabilities` and an `app_data_dictionary`.
+    /// the room's group id, list the hub in `external_senders`, carry the MIMI
+    /// `required_capabilities`, and hold in `app_data_dictionary` a room state
+    /// that the policy accepts within the hub's envelope, with the creator
+    /// listed.
     ///
     /// # Errors
-    /// [`HubError::Malformed`] or [`HubError::InvalidMls`] naming the first
-    /// requirement the group breaks.
+    /// [`HubError::Malformed`], [`HubError::InvalidMls`] or
+    /// [`HubError::Denied`] naming the first requirement the group breaks.
     pub fn create(
-        crypto: &impl OpenMlsCrypto,
-        keys: &HubKeys,
+        hub: &Hub,
         id: RoomId,
         creator: &ClientId,
         group_info: MlsMessageIn,
         ratchet_tree: RatchetTreeIn,
+        preset: Option<Preset>,
+        now: u64,
     ) -> Result<Self, HubError> {
+        let keys = hub.keys();
         if id.hub_domain() != keys.provider().domain() {
             return Err(HubError::Malformed("room id names another hub"));
         }
@@ -91,7 +114,7 @@ impl Room {
         };
         let storage = MemoryStorage::default();
         let (group, verified) = PublicGroup::from_external(
-            crypto,
+            hub.crypto(),
             &storage,
             ratchet_tree,
             verifiable,
@@ -139,9 +162,22 @@ impl Room {
                 "required_capabilities lacks the MIMI profile",
             ));
         }
-        if extensions.app_data_dictionary().is_none() {
-            return Err(HubError::Malformed(
-                "app_data_dictionary with the room state is missing",
+        // The initial room state must satisfy the policy and the envelope.
+        let loaded = committed_state(&group)?;
+        let ctx = Context::new(now / 1000, hub.envelope());
+        let committed = RoomState::create(
+            &ctx,
+            preset,
+            loaded.to_components(),
+            crate::policy::members(&group)?,
+        )
+        .map_err(HubError::denied)?;
+        if committed
+            .role_of(&crate::policy::user_of(creator)?)
+            .is_none()
+        {
+            return Err(HubError::NotAllowed(
+                "the creator must be on the participant list".into(),
             ));
         }
         let group_info = MlsMessageOut::from(verified)
@@ -155,6 +191,8 @@ impl Room {
             queue: Vec::new(),
             kp_routes: BTreeMap::new(),
             pending_joiners: BTreeMap::new(),
+            effective: committed.clone(),
+            committed,
         })
     }
 
@@ -207,11 +245,22 @@ impl Room {
     /// Providers with at least one member client, plus the hub itself.
     pub fn member_providers(&self, hub: &ProviderId) -> BTreeSet<ProviderId> {
         let mut out: BTreeSet<ProviderId> = self
+            .committed
             .members()
-            .filter_map(|(_, c)| c.map(|c| c.as_uri().provider()))
+            .map(|(c, _)| c.as_uri().provider())
             .collect();
         out.insert(hub.clone());
         out
+    }
+
+    /// The room state as committed in the current epoch.
+    pub fn committed_state(&self) -> &RoomState {
+        &self.committed
+    }
+
+    /// The committed state plus this epoch's accepted proposals.
+    pub fn effective_state(&self) -> &RoomState {
+        &self.effective
     }
 
     /// Verifies a committer-supplied GroupInfo against a staged (not yet

@@ -16,7 +16,9 @@ use tls_codec::{
 use mimi_proto::{ClientId, ProviderId, RoomId};
 
 use crate::error::HubError;
-use crate::room::{QueuedEntry, Room, group_id_of};
+use crate::hub::Hub;
+use crate::policy::committed_state;
+use crate::room::{PendingJoiner, QueuedEntry, Room, group_id_of};
 
 /// Bumped whenever the layout changes; older blobs are refused, not misread.
 const SNAPSHOT_VERSION: u8 = 1;
@@ -47,12 +49,16 @@ struct QueuedWire {
     accepted_at: u64,
     /// Empty, or the client a hub Remove targets.
     hub_removes: VLBytes,
+    /// 1 for the first proposal of a bundle.
+    bundle_start: u8,
 }
 
 #[derive(Debug, TlsSerialize, TlsDeserializeBytes, TlsSize)]
 struct Joiner {
     client: VLBytes,
     signature_key: VLBytes,
+    /// Empty when no code was presented (codes are never empty).
+    join_code: VLBytes,
 }
 
 #[derive(Debug, TlsSerialize, TlsDeserializeBytes, TlsSize)]
@@ -96,6 +102,7 @@ impl Room {
                         .as_ref()
                         .map_or(&[][..], |c| c.as_bytes())
                         .into(),
+                    bundle_start: u8::from(q.bundle_start),
                 })
                 .collect(),
             routes: self
@@ -111,7 +118,8 @@ impl Room {
                 .iter()
                 .map(|(c, k)| Joiner {
                     client: c.as_bytes().into(),
-                    signature_key: k.as_slice().into(),
+                    signature_key: k.signature_key.as_slice().into(),
+                    join_code: k.join_code.as_deref().unwrap_or_default().into(),
                 })
                 .collect(),
         };
@@ -125,7 +133,7 @@ impl Room {
     /// # Errors
     /// [`HubError::Internal`] naming what is corrupt: a snapshot is our own
     /// data, so a bad one is never the peer's fault.
-    pub fn restore(bytes: &[u8]) -> Result<Self, HubError> {
+    pub fn restore(hub: &Hub, bytes: &[u8]) -> Result<Self, HubError> {
         let corrupt = |what| HubError::Internal(what);
         let (s, rest) = Snapshot::tls_deserialize_bytes(bytes)
             .map_err(|_| corrupt("room snapshot does not decode"))?;
@@ -168,15 +176,26 @@ impl Room {
                 message: q.message.into(),
                 accepted_at: q.accepted_at,
                 hub_removes,
+                bundle_start: q.bundle_start == 1,
             });
         }
         let mut pending_joiners = BTreeMap::new();
         for j in s.joiners {
             let client = ClientId::parse_canonical(j.client.as_slice())
                 .map_err(|_| corrupt("room snapshot has an invalid joiner"))?;
-            pending_joiners.insert(client, j.signature_key.into());
+            let join_code: Vec<u8> = j.join_code.into();
+            pending_joiners.insert(
+                client,
+                PendingJoiner {
+                    signature_key: j.signature_key.into(),
+                    join_code: (!join_code.is_empty()).then_some(join_code),
+                },
+            );
         }
-        Ok(Self {
+        // The committed state is in the GroupContext; the effective one adds
+        // this epoch's queued proposals, bundle by bundle as they were judged.
+        let committed = committed_state(&group)?;
+        let mut room = Self {
             id,
             group,
             storage,
@@ -184,6 +203,61 @@ impl Room {
             queue,
             kp_routes,
             pending_joiners,
-        })
+            effective: committed.clone(),
+            committed,
+        };
+        room.replay_queue(hub)?;
+        Ok(room)
+    }
+}
+
+impl Room {
+    /// Rebuilds the effective state from the committed one and the queue.
+    fn replay_queue(&mut self, hub: &Hub) -> Result<(), HubError> {
+        let stored = self
+            .group
+            .queued_proposals(&self.storage)
+            .map_err(|_| HubError::Internal("reading queued proposals failed"))?;
+        let mut bundle: Vec<mimi_policy::Proposal> = Vec::new();
+        let mut bundle_time = 0;
+        let entries: Vec<(bool, Vec<u8>, u64)> = self
+            .queue
+            .iter()
+            .map(|q| (q.bundle_start, q.reference.clone(), q.accepted_at))
+            .collect();
+        for (start, reference, accepted_at) in entries {
+            if start && !bundle.is_empty() {
+                self.replay_bundle(hub, &std::mem::take(&mut bundle), bundle_time)?;
+            }
+            if start {
+                bundle_time = accepted_at;
+            }
+            let (_, qp) = stored
+                .iter()
+                .find(|(r, _)| r.tls_serialize_detached().ok().as_deref() == Some(&reference[..]))
+                .ok_or(HubError::Internal(
+                    "room snapshot queue and MLS queue disagree",
+                ))?;
+            bundle.push(self.policy_proposal(qp)?);
+        }
+        if !bundle.is_empty() {
+            self.replay_bundle(hub, &bundle, bundle_time)?;
+        }
+        Ok(())
+    }
+
+    fn replay_bundle(
+        &mut self,
+        hub: &Hub,
+        bundle: &[mimi_policy::Proposal],
+        accepted_at: u64,
+    ) -> Result<(), HubError> {
+        let ctx = mimi_policy::Context::new(accepted_at / 1000, hub.envelope());
+        let verdict = self
+            .effective
+            .evaluate_proposals(&ctx, bundle)
+            .map_err(|_| HubError::Internal("a queued proposal no longer passes the policy"))?;
+        self.effective.apply(verdict);
+        Ok(())
     }
 }

@@ -1,163 +1,112 @@
-//! The hub's commit pipeline with real OpenMLS clients, in-process.
+//! The hub's commit and proposal pipeline with real OpenMLS clients and the
+//! room policy, in-process.
 
 #![allow(clippy::unwrap_used)] // tests: a panic is a failure with context
 
-use mimi_client::Identity;
-use mimi_client::room::{
-    OutgoingCommit, add_members, commit_pending, create_group, export_for_hub, join_config,
-    join_external,
-};
-use mimi_hub::{CommitBundle, Event, HubError, HubKeys, ProposalBundle, Room};
-use mimi_proto::{ClientId, ProviderId, RoomId};
-use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
+mod support;
+
+use mimi_client::room::{OutgoingCommit, export_for_hub, join_external};
+use mimi_hub::{Event, HubError, ProposalBundle, Room};
+use mimi_policy::{Actor, Change, Claims, Preset, Proposal as PolicyProposal};
+use mimi_proto::components::ParticipantListUpdate;
+use mimi_proto::{ProviderId, RoomId};
+use openmls::prelude::tls_codec::Deserialize as _;
 use openmls::prelude::{
-    AppDataDictionary, MlsGroup, MlsMessageBodyIn, MlsMessageIn, MlsMessageOut,
-    ProcessedMessageContent, RatchetTreeIn, StagedWelcome,
+    AppDataDictionary, LeafNodeParameters, MlsGroup, MlsMessageBodyIn, MlsMessageIn,
+    ProcessedMessageContent, RatchetTreeIn,
 };
-use openmls_rust_crypto::OpenMlsRustCrypto;
 use openmls_traits::OpenMlsProvider as _;
+use support::*;
 
-struct Client {
-    provider: OpenMlsRustCrypto,
-    identity: Identity,
-}
+const MEMBER: u32 = 2;
 
-impl Client {
-    fn new(uri: &str) -> Self {
-        Self {
-            provider: OpenMlsRustCrypto::default(),
-            identity: Identity::generate(ClientId::parse(uri).unwrap()).unwrap(),
-        }
-    }
-}
-
-fn wire(m: &MlsMessageOut) -> MlsMessageIn {
-    MlsMessageIn::tls_deserialize_exact(m.tls_serialize_detached().unwrap()).unwrap()
-}
-
-fn bundle(out: &OutgoingCommit) -> CommitBundle {
-    CommitBundle {
-        commit: wire(&out.commit),
-        welcome: out.welcome.as_ref().map(wire),
-        group_info: wire(&out.group_info),
-    }
-}
-
-fn key_package_ref(client: &Client) -> (openmls::prelude::KeyPackage, Vec<u8>) {
-    let kp = client.identity.key_package(&client.provider).unwrap();
-    let r = kp
-        .hash_ref(client.provider.crypto())
-        .unwrap()
-        .tls_serialize_detached()
+/// Adds bob (b.example) as a member; returns his group.
+fn add_bob(w: &mut World, bob: &Client) -> MlsGroup {
+    let (kp, kp_ref) = bob.key_package();
+    w.room
+        .record_key_packages(&ProviderId::from_domain("b.example").unwrap(), [kp_ref]);
+    let out = commit(
+        &w.alice,
+        &mut w.alice_group,
+        Inline {
+            adds: vec![kp],
+            app: vec![add_user(bob.user(), MEMBER)],
+            ..Default::default()
+        },
+        Vec::new(),
+    );
+    let accepted = w.room.accept_commit(&w.hub, bundle(&out), NOW).unwrap();
+    w.alice_group
+        .merge_pending_commit(&w.alice.provider)
         .unwrap();
-    (kp, r)
+    let (message, tree) = welcome_of(&accepted.deliveries);
+    join(bob, &message, &tree)
 }
 
-struct Setup {
-    hub: HubKeys,
-    room: Room,
-    alice: Client,
-    alice_group: MlsGroup,
-}
-
-fn setup() -> Setup {
-    let hub = HubKeys::generate(ProviderId::from_domain("a.example").unwrap()).unwrap();
-    let alice = Client::new("mimi://a.example/d/alice/phone");
-    let room_id = RoomId::parse("mimi://a.example/r/clubhouse").unwrap();
-    let mut dictionary = AppDataDictionary::new();
-    dictionary.insert(0x8123, b"room state".to_vec());
-    let alice_group = create_group(
-        &alice.provider,
-        &alice.identity,
-        &room_id,
-        hub.external_sender(),
-        dictionary,
-    )
-    .unwrap();
-    let (gi, tree) = export_for_hub(&alice.provider, &alice.identity, &alice_group).unwrap();
-    let room = Room::create(
-        alice.provider.crypto(),
-        &hub,
-        room_id,
-        alice.identity.client(),
-        wire(&gi),
-        RatchetTreeIn::from(tree),
-    )
-    .unwrap();
-    Setup {
-        hub,
-        room,
-        alice,
-        alice_group,
+fn process_commit(c: &Client, group: &mut MlsGroup, out: &OutgoingCommit) {
+    let msg = wire(&out.commit).try_into_protocol_message().unwrap();
+    match group
+        .process_message(&c.provider, msg)
+        .unwrap()
+        .into_content()
+    {
+        ProcessedMessageContent::StagedCommitMessage(staged) => {
+            group.merge_staged_commit(&c.provider, *staged).unwrap();
+        }
+        ProcessedMessageContent::UnresolvedAppDataCommit(_) => {
+            panic!("tests only process plain commits here")
+        }
+        other => panic!("expected a commit, got {other:?}"),
     }
-}
-
-fn join(client: &Client, welcome: &[u8], tree: &[u8]) -> MlsGroup {
-    let MlsMessageBodyIn::Welcome(welcome) = MlsMessageIn::tls_deserialize_exact(welcome)
-        .unwrap()
-        .extract()
-    else {
-        panic!("not a welcome")
-    };
-    let tree = RatchetTreeIn::tls_deserialize_exact(tree).unwrap();
-    StagedWelcome::new_from_welcome(&client.provider, &join_config(), welcome, Some(tree))
-        .unwrap()
-        .into_group(&client.provider)
-        .unwrap()
 }
 
 #[test]
 fn follower_user_is_added_and_welcome_goes_only_to_its_provider() {
-    let Setup {
-        hub,
-        mut room,
-        alice,
-        mut alice_group,
-    } = setup();
+    let mut w = world(Preset::PrivateGroup);
     let bob = Client::new("mimi://b.example/d/bob/laptop");
-    let (kp, kp_ref) = key_package_ref(&bob);
-    room.record_key_packages(&ProviderId::from_domain("b.example").unwrap(), [kp_ref]);
-
-    let out = add_members(&alice.provider, &alice.identity, &mut alice_group, vec![kp]).unwrap();
-    let accepted = room
-        .accept_commit(alice.provider.crypto(), &hub, bundle(&out), 1000)
+    let (kp, kp_ref) = bob.key_package();
+    w.room
+        .record_key_packages(&ProviderId::from_domain("b.example").unwrap(), [kp_ref]);
+    let out = commit(
+        &w.alice,
+        &mut w.alice_group,
+        Inline {
+            adds: vec![kp],
+            app: vec![add_user(bob.user(), MEMBER)],
+            ..Default::default()
+        },
+        Vec::new(),
+    );
+    let accepted = w.room.accept_commit(&w.hub, bundle(&out), NOW).unwrap();
+    w.alice_group
+        .merge_pending_commit(&w.alice.provider)
         .unwrap();
-    alice_group.merge_pending_commit(&alice.provider).unwrap();
     assert_eq!(accepted.epoch, 1);
 
-    // The commit goes to every provider with members (a.example local, b.example),
-    // the Welcome only to b.example, with the new epoch's tree.
     let mut commit_to = Vec::new();
-    let mut welcome = None;
     for d in &accepted.deliveries {
         match &d.event {
             Event::Commit { .. } => commit_to.push(d.to.domain().to_owned()),
-            Event::Welcome {
-                message,
-                ratchet_tree,
-                ..
-            } => {
-                assert_eq!(d.to.domain(), "b.example");
-                welcome = Some((message.clone(), ratchet_tree.clone()));
-            }
+            Event::Welcome { .. } => assert_eq!(d.to.domain(), "b.example"),
             other => panic!("unexpected {other:?}"),
         }
     }
     assert_eq!(commit_to, ["a.example", "b.example"]);
-    let (message, tree) = welcome.expect("a Welcome for bob");
+    let (message, tree) = welcome_of(&accepted.deliveries);
     let bob_group = join(&bob, &message, &tree);
 
-    // Hub, alice and bob agree on the epoch and the tree.
+    // Hub, alice and bob agree on the epoch, the tree and the room state.
     assert_eq!(
         bob_group.epoch_authenticator().as_slice(),
-        alice_group.epoch_authenticator().as_slice()
+        w.alice_group.epoch_authenticator().as_slice()
     );
     assert_eq!(
-        room.public_group().group_context().tree_hash(),
-        alice_group.public_group().group_context().tree_hash()
+        w.room.public_group().group_context(),
+        w.alice_group.public_group().group_context(),
+        "the hub computed the same GroupContext (room state included) as the committer"
     );
-    // The hub now serves the new epoch's GroupInfo to external joiners.
-    let MlsMessageBodyIn::GroupInfo(gi) = MlsMessageIn::tls_deserialize_exact(room.group_info())
+    assert_eq!(w.room.committed_state().role_of(&bob.user()), Some(MEMBER));
+    let MlsMessageBodyIn::GroupInfo(gi) = MlsMessageIn::tls_deserialize_exact(w.room.group_info())
         .unwrap()
         .extract()
     else {
@@ -167,242 +116,314 @@ fn follower_user_is_added_and_welcome_goes_only_to_its_provider() {
 }
 
 #[test]
-fn concurrent_commits_first_wins_others_get_wrong_epoch() {
-    let Setup {
-        hub,
-        mut room,
-        alice,
-        mut alice_group,
-    } = setup();
+fn a_member_cannot_add_and_an_unlisted_users_client_cannot_be_added() {
+    let mut w = world(Preset::PrivateGroup);
     let bob = Client::new("mimi://b.example/d/bob/laptop");
-    let (kp, _) = key_package_ref(&bob);
-    let out = add_members(&alice.provider, &alice.identity, &mut alice_group, vec![kp]).unwrap();
-    let accepted = room
-        .accept_commit(alice.provider.crypto(), &hub, bundle(&out), 1)
-        .unwrap();
-    alice_group.merge_pending_commit(&alice.provider).unwrap();
-    let welcome = accepted
-        .deliveries
-        .iter()
-        .find_map(|d| match &d.event {
-            Event::Welcome {
-                message,
-                ratchet_tree,
-                ..
-            } => Some((message.clone(), ratchet_tree.clone())),
-            _ => None,
-        })
-        .unwrap();
-    let mut bob_group = join(&bob, &welcome.0, &welcome.1);
+    let mut bob_group = add_bob(&mut w, &bob);
 
-    // Both members commit on epoch 1.
+    // Bob is a member: adding carol is refused with the rule that fired.
     let carol = Client::new("mimi://c.example/d/carol/phone");
+    let mut commit_as_bob = || {
+        // Bob's client thinks it may; the hub's policy says no.
+        let out = bob_group
+            .commit_builder()
+            .propose_adds(vec![carol.key_package().0])
+            .load_psks(bob.provider.storage())
+            .unwrap()
+            .create_group_info(true)
+            .build(
+                bob.provider.rand(),
+                bob.provider.crypto(),
+                bob.identity.signer(),
+                |_| true,
+            )
+            .unwrap()
+            .stage_commit(&bob.provider)
+            .unwrap()
+            .into_contents();
+        OutgoingCommit {
+            commit: out.0,
+            welcome: out.1.map(|x| {
+                openmls::prelude::MlsMessageOut::from_welcome(
+                    x,
+                    openmls::prelude::ProtocolVersion::Mls10,
+                )
+            }),
+            group_info: out.2.unwrap().into(),
+        }
+    };
+    let out = commit_as_bob();
+    let err = w.room.accept_commit(&w.hub, bundle(&out), NOW).unwrap_err();
+    assert!(matches!(err, HubError::Denied { .. }), "{err}");
+    assert_eq!(err.update_code(), mimi_hub::UpdateCode::NotAllowed);
+    assert_eq!(
+        w.room.epoch(),
+        1,
+        "refused commits leave the room unchanged"
+    );
+
+    // Alice adds dave's client without listing dave: refused too.
     let dave = Client::new("mimi://c.example/d/dave/phone");
-    let from_alice = add_members(
-        &alice.provider,
-        &alice.identity,
-        &mut alice_group,
-        vec![key_package_ref(&carol).0],
-    )
-    .unwrap();
-    let from_bob = add_members(
-        &bob.provider,
-        &bob.identity,
-        &mut bob_group,
-        vec![key_package_ref(&dave).0],
-    )
-    .unwrap();
-    room.accept_commit(alice.provider.crypto(), &hub, bundle(&from_bob), 2)
+    w.alice_group
+        .clear_pending_commit(w.alice.provider.storage())
         .unwrap();
-    let err = room
-        .accept_commit(alice.provider.crypto(), &hub, bundle(&from_alice), 3)
+    let out = w
+        .alice_group
+        .commit_builder()
+        .propose_adds(vec![dave.key_package().0])
+        .load_psks(w.alice.provider.storage())
+        .unwrap()
+        .create_group_info(true)
+        .build(
+            w.alice.provider.rand(),
+            w.alice.provider.crypto(),
+            w.alice.identity.signer(),
+            |_| true,
+        )
+        .unwrap()
+        .stage_commit(&w.alice.provider)
+        .unwrap()
+        .into_contents();
+    let out = OutgoingCommit {
+        commit: out.0,
+        welcome: out.1.map(|x| {
+            openmls::prelude::MlsMessageOut::from_welcome(
+                x,
+                openmls::prelude::ProtocolVersion::Mls10,
+            )
+        }),
+        group_info: out.2.unwrap().into(),
+    };
+    let err = w.room.accept_commit(&w.hub, bundle(&out), NOW).unwrap_err();
+    assert!(matches!(err, HubError::Denied { .. }), "{err}");
+    assert_eq!(w.room.epoch(), 1);
+}
+
+#[test]
+fn concurrent_commits_first_wins_others_get_wrong_epoch() {
+    let mut w = world(Preset::PrivateGroup);
+    let bob = Client::new("mimi://b.example/d/bob/laptop");
+    let mut bob_group = add_bob(&mut w, &bob);
+
+    // Both commit on epoch 1: alice adds carol, bob updates his leaf.
+    let carol = Client::new("mimi://c.example/d/carol/phone");
+    let from_alice = commit(
+        &w.alice,
+        &mut w.alice_group,
+        Inline {
+            adds: vec![carol.key_package().0],
+            app: vec![add_user(carol.user(), MEMBER)],
+            ..Default::default()
+        },
+        Vec::new(),
+    );
+    let (c, wl, gi) = bob_group
+        .commit_builder()
+        .leaf_node_parameters(LeafNodeParameters::default())
+        .load_psks(bob.provider.storage())
+        .unwrap()
+        .create_group_info(true)
+        .build(
+            bob.provider.rand(),
+            bob.provider.crypto(),
+            bob.identity.signer(),
+            |_| true,
+        )
+        .unwrap()
+        .stage_commit(&bob.provider)
+        .unwrap()
+        .into_contents();
+    assert!(wl.is_none());
+    let from_bob = OutgoingCommit {
+        commit: c,
+        welcome: None,
+        group_info: gi.unwrap().into(),
+    };
+
+    w.room
+        .accept_commit(&w.hub, bundle(&from_bob), NOW)
+        .unwrap();
+    let err = w
+        .room
+        .accept_commit(&w.hub, bundle(&from_alice), NOW)
         .unwrap_err();
     assert!(matches!(err, HubError::WrongEpoch { current: 2 }), "{err}");
-    assert_eq!(room.epoch(), 2);
+
+    // Alice resyncs (processes bob's commit) and retries on the new epoch.
+    w.alice_group
+        .clear_pending_commit(w.alice.provider.storage())
+        .unwrap();
+    process_commit(&w.alice, &mut w.alice_group, &from_bob);
+    let retry = commit(
+        &w.alice,
+        &mut w.alice_group,
+        Inline {
+            adds: vec![carol.key_package().0],
+            app: vec![add_user(carol.user(), MEMBER)],
+            ..Default::default()
+        },
+        Vec::new(),
+    );
+    w.room.accept_commit(&w.hub, bundle(&retry), NOW).unwrap();
+    assert_eq!(w.room.epoch(), 3);
 }
 
 #[test]
-fn stale_or_forged_group_info_is_refused_and_room_unchanged() {
-    let Setup {
-        hub,
-        mut room,
-        alice,
-        mut alice_group,
-    } = setup();
-    let old_group_info = room.group_info().to_vec();
+fn stale_group_info_is_refused_and_room_unchanged() {
+    let mut w = world(Preset::PrivateGroup);
+    let old_group_info = w.room.group_info().to_vec();
     let bob = Client::new("mimi://b.example/d/bob/laptop");
-    let out = add_members(
-        &alice.provider,
-        &alice.identity,
-        &mut alice_group,
-        vec![key_package_ref(&bob).0],
-    )
-    .unwrap();
+    let out = commit(
+        &w.alice,
+        &mut w.alice_group,
+        Inline {
+            adds: vec![bob.key_package().0],
+            app: vec![add_user(bob.user(), MEMBER)],
+            ..Default::default()
+        },
+        Vec::new(),
+    );
     let mut b = bundle(&out);
     b.group_info = MlsMessageIn::tls_deserialize_exact(&old_group_info).unwrap();
-    let err = room
-        .accept_commit(alice.provider.crypto(), &hub, b, 1)
-        .unwrap_err();
+    let err = w.room.accept_commit(&w.hub, b, NOW).unwrap_err();
     assert!(matches!(err, HubError::Malformed(_)), "{err}");
-    assert_eq!(
-        room.epoch(),
-        0,
-        "a refused commit leaves the room unchanged"
-    );
-    assert_eq!(room.group_info(), old_group_info);
-    // The same commit with its real GroupInfo is still acceptable afterwards.
-    room.accept_commit(alice.provider.crypto(), &hub, bundle(&out), 2)
-        .unwrap();
-    assert_eq!(room.epoch(), 1);
+    assert_eq!(w.room.epoch(), 0);
+    assert_eq!(w.room.group_info(), old_group_info);
+    w.room.accept_commit(&w.hub, bundle(&out), NOW).unwrap();
+    assert_eq!(w.room.epoch(), 1);
 }
 
 #[test]
-fn room_creation_requires_the_hub_as_external_sender() {
-    let hub = HubKeys::generate(ProviderId::from_domain("a.example").unwrap()).unwrap();
-    let other_hub = HubKeys::generate(ProviderId::from_domain("a.example").unwrap()).unwrap();
-    let alice = Client::new("mimi://a.example/d/alice/phone");
-    let room_id = RoomId::parse("mimi://a.example/r/clubhouse").unwrap();
-    let group = create_group(
-        &alice.provider,
-        &alice.identity,
-        &room_id,
-        other_hub.external_sender(),
+fn room_creation_requires_the_hub_and_a_valid_room_state() {
+    let w = world(Preset::PrivateGroup);
+    let other_hub =
+        mimi_hub::HubKeys::generate(ProviderId::from_domain("a.example").unwrap()).unwrap();
+    let make = |name: &str, sender, dictionary| {
+        let alice = Client::new("mimi://a.example/d/alice/phone");
+        let room_id = RoomId::parse(&format!("mimi://a.example/r/{name}")).unwrap();
+        let group = mimi_client::room::create_group(
+            &alice.provider,
+            &alice.identity,
+            &room_id,
+            sender,
+            dictionary,
+        )
+        .unwrap();
+        let (gi, tree) = export_for_hub(&alice.provider, &alice.identity, &group).unwrap();
+        Room::create(
+            &w.hub,
+            room_id,
+            alice.identity.client(),
+            wire(&gi),
+            RatchetTreeIn::from(tree),
+            None,
+            NOW,
+        )
+    };
+    let err = make("x", other_hub.external_sender(), AppDataDictionary::new()).unwrap_err();
+    assert!(
+        matches!(err, HubError::Malformed(m) if m.contains("external_senders")),
+        "{err}"
+    );
+    // The right hub, but a room state without roles or participants: refused.
+    let err = make(
+        "y",
+        w.hub.keys().external_sender(),
         AppDataDictionary::new(),
-    )
-    .unwrap();
-    let (gi, tree) = export_for_hub(&alice.provider, &alice.identity, &group).unwrap();
-    let err = Room::create(
-        alice.provider.crypto(),
-        &hub,
-        room_id,
-        alice.identity.client(),
-        wire(&gi),
-        RatchetTreeIn::from(tree),
     )
     .unwrap_err();
     assert!(
-        matches!(err, HubError::Malformed(m) if m.contains("external_senders")),
+        matches!(err, HubError::Denied { .. } | HubError::NotAllowed(_)),
         "{err}"
     );
 }
 
 #[test]
 fn snapshot_restores_a_room_that_keeps_accepting() {
-    let Setup {
-        hub,
-        mut room,
-        alice,
-        mut alice_group,
-    } = setup();
+    let mut w = world(Preset::PrivateGroup);
     let bob = Client::new("mimi://b.example/d/bob/laptop");
-    let out = add_members(
-        &alice.provider,
-        &alice.identity,
-        &mut alice_group,
-        vec![key_package_ref(&bob).0],
-    )
-    .unwrap();
-    room.accept_commit(alice.provider.crypto(), &hub, bundle(&out), 1)
-        .unwrap();
-    alice_group.merge_pending_commit(&alice.provider).unwrap();
+    let _bob_group = add_bob(&mut w, &bob);
 
-    let bytes = room.snapshot().unwrap();
+    let bytes = w.room.snapshot().unwrap();
     assert_eq!(
         bytes,
-        room.snapshot().unwrap(),
+        w.room.snapshot().unwrap(),
         "snapshots are deterministic"
     );
-    let mut restored = Room::restore(&bytes).unwrap();
+    let mut restored = Room::restore(&w.hub, &bytes).unwrap();
     assert_eq!(restored.epoch(), 1);
-    assert_eq!(restored.group_info(), room.group_info());
-    assert_eq!(restored.members().count(), 2);
+    assert_eq!(restored.group_info(), w.room.group_info());
+    assert_eq!(
+        restored.committed_state().role_of(&bob.user()),
+        Some(MEMBER)
+    );
 
-    // The restored room validates the next commit like the original.
     let carol = Client::new("mimi://c.example/d/carol/phone");
-    let out = add_members(
-        &alice.provider,
-        &alice.identity,
-        &mut alice_group,
-        vec![key_package_ref(&carol).0],
-    )
-    .unwrap();
-    restored
-        .accept_commit(alice.provider.crypto(), &hub, bundle(&out), 2)
-        .unwrap();
+    let out = commit(
+        &w.alice,
+        &mut w.alice_group,
+        Inline {
+            adds: vec![carol.key_package().0],
+            app: vec![add_user(carol.user(), MEMBER)],
+            ..Default::default()
+        },
+        Vec::new(),
+    );
+    restored.accept_commit(&w.hub, bundle(&out), NOW).unwrap();
     assert_eq!(restored.epoch(), 2);
 
-    // Corrupt snapshots are typed errors, not panics.
     for cut in [0, 1, bytes.len() / 2, bytes.len() - 1] {
         assert!(matches!(
-            Room::restore(&bytes[..cut]),
+            Room::restore(&w.hub, &bytes[..cut]),
             Err(HubError::Internal(_))
         ));
     }
 }
 
-/// Adds bob (b.example) to alice's room and returns bob's group.
-fn add_bob(s: &mut Setup, bob: &Client) -> MlsGroup {
-    let (kp, kp_ref) = key_package_ref(bob);
-    s.room
-        .record_key_packages(&ProviderId::from_domain("b.example").unwrap(), [kp_ref]);
-    let out = add_members(
-        &s.alice.provider,
-        &s.alice.identity,
-        &mut s.alice_group,
-        vec![kp],
-    )
-    .unwrap();
-    let accepted = s
-        .room
-        .accept_commit(s.alice.provider.crypto(), &s.hub, bundle(&out), 1)
-        .unwrap();
-    s.alice_group
-        .merge_pending_commit(&s.alice.provider)
-        .unwrap();
-    let (message, tree) = accepted
-        .deliveries
-        .iter()
-        .find_map(|d| match &d.event {
-            Event::Welcome {
-                message,
-                ratchet_tree,
-                ..
-            } => Some((message.clone(), ratchet_tree.clone())),
-            _ => None,
-        })
-        .unwrap();
-    join(bob, &message, &tree)
-}
-
 #[test]
-fn leave_proposal_is_queued_and_a_commit_omitting_it_is_refused() {
-    let mut s = setup();
+fn leave_is_proposed_queued_and_must_be_committed() {
+    let mut w = world(Preset::PrivateGroup);
     let bob = Client::new("mimi://b.example/d/bob/laptop");
-    let mut bob_group = add_bob(&mut s, &bob);
+    let mut bob_group = add_bob(&mut w, &bob);
 
-    // Bob leaves: a Remove proposal for his own client, relayed to the hub.
+    // Bob leaves: removal from the list (he is entry 1) + Remove of his client.
+    let (list_msg, _) = bob_group
+        .propose_app_data_update(
+            &bob.provider,
+            bob.identity.signer(),
+            mimi_proto::components::ComponentId::PARTICIPANT_LIST.0,
+            openmls::messages::proposals::AppDataUpdateOperation::Update(
+                ParticipantListUpdate {
+                    removed_indices: vec![1],
+                    ..Default::default()
+                }
+                .encode()
+                .unwrap()
+                .into(),
+            ),
+        )
+        .unwrap();
     let leave = bob_group
         .leave_group(&bob.provider, bob.identity.signer())
         .unwrap();
-    let accepted = s
+    let accepted = w
         .room
         .accept_proposals(
-            bob.provider.crypto(),
-            &s.hub,
+            &w.hub,
             ProposalBundle {
-                proposal: wire(&leave),
-                more: Vec::new(),
+                proposal: wire(&list_msg),
+                more: vec![wire(&leave)],
             },
-            5,
+            NOW,
         )
         .unwrap();
-    assert_eq!(s.room.queued().len(), 1);
-    let fanned: Vec<_> = accepted
-        .deliveries
-        .iter()
-        .map(|d| d.to.domain().to_owned())
-        .collect();
-    assert_eq!(fanned, ["a.example", "b.example"]);
+    assert_eq!(w.room.queued().len(), 2);
+    assert_eq!(
+        w.room.effective_state().role_of(&bob.user()),
+        None,
+        "bob is off the effective list"
+    );
+    assert_eq!(w.room.committed_state().role_of(&bob.user()), Some(MEMBER));
     let Event::Proposal {
         message,
         more_proposals,
@@ -411,54 +432,73 @@ fn leave_proposal_is_queued_and_a_commit_omitting_it_is_refused() {
     else {
         panic!("expected a proposal delivery")
     };
-    assert!(more_proposals.is_empty());
+    assert_eq!(more_proposals.len(), 1);
 
-    // Alice commits without it: refused, room unchanged.
+    // Alice commits without them: refused.
     let carol = Client::new("mimi://c.example/d/carol/phone");
-    let out = add_members(
-        &s.alice.provider,
-        &s.alice.identity,
-        &mut s.alice_group,
-        vec![key_package_ref(&carol).0],
-    )
-    .unwrap();
-    let err = s
-        .room
-        .accept_commit(s.alice.provider.crypto(), &s.hub, bundle(&out), 6)
-        .unwrap_err();
-    assert!(matches!(err, HubError::MissingQueuedProposals(1)), "{err}");
-    assert_eq!(s.room.epoch(), 1);
-    s.alice_group
-        .clear_pending_commit(s.alice.provider.storage())
+    let out = commit(
+        &w.alice,
+        &mut w.alice_group,
+        Inline {
+            adds: vec![carol.key_package().0],
+            app: vec![add_user(carol.user(), MEMBER)],
+            ..Default::default()
+        },
+        Vec::new(),
+    );
+    let err = w.room.accept_commit(&w.hub, bundle(&out), NOW).unwrap_err();
+    assert!(matches!(err, HubError::MissingQueuedProposals(2)), "{err}");
+    w.alice_group
+        .clear_pending_commit(w.alice.provider.storage())
         .unwrap();
 
-    // Alice processes the fanned-out proposal and commits it: accepted, and the
-    // commit also goes to b.example so bob learns he is out.
-    let protocol = MlsMessageIn::tls_deserialize_exact(message)
-        .unwrap()
-        .try_into_protocol_message()
+    // Alice stores the fanned-out proposals and commits them by reference.
+    let bob_actor = Actor::Client(bob.identity.client().clone());
+    let mut by_ref = Vec::new();
+    for m in std::iter::once(message).chain(more_proposals) {
+        let protocol = MlsMessageIn::tls_deserialize_exact(m)
+            .unwrap()
+            .try_into_protocol_message()
+            .unwrap();
+        let ProcessedMessageContent::ProposalMessage(qp) = w
+            .alice_group
+            .process_message(&w.alice.provider, protocol)
+            .unwrap()
+            .into_content()
+        else {
+            panic!("expected a proposal")
+        };
+        let change = match qp.proposal() {
+            openmls::messages::proposals::Proposal::Remove(_) => {
+                Change::remove(bob.identity.client().clone())
+            }
+            openmls::messages::proposals::Proposal::AppDataUpdate(u) => {
+                let openmls::messages::proposals::AppDataUpdateOperation::Update(b) = u.operation()
+                else {
+                    panic!()
+                };
+                Change::AppData(mimi_proto::components::AppDataUpdate {
+                    component_id: mimi_proto::components::ComponentId(u.component_id()),
+                    op: mimi_proto::components::AppDataUpdateOperation::Update(
+                        b.as_slice().to_vec(),
+                    ),
+                })
+            }
+            other => panic!("unexpected {other:?}"),
+        };
+        by_ref.push(PolicyProposal::new(bob_actor.clone(), change));
+        w.alice_group
+            .store_pending_proposal(w.alice.provider.storage(), *qp)
+            .unwrap();
+    }
+    let out = commit(&w.alice, &mut w.alice_group, Inline::default(), by_ref);
+    let accepted = w.room.accept_commit(&w.hub, bundle(&out), NOW).unwrap();
+    w.alice_group
+        .merge_pending_commit(&w.alice.provider)
         .unwrap();
-    let processed = s
-        .alice_group
-        .process_message(&s.alice.provider, protocol)
-        .unwrap();
-    let ProcessedMessageContent::ProposalMessage(qp) = processed.into_content() else {
-        panic!("expected a proposal")
-    };
-    s.alice_group
-        .store_pending_proposal(s.alice.provider.storage(), *qp)
-        .unwrap();
-    let out = commit_pending(&s.alice.provider, &s.alice.identity, &mut s.alice_group).unwrap();
-    let accepted = s
-        .room
-        .accept_commit(s.alice.provider.crypto(), &s.hub, bundle(&out), 7)
-        .unwrap();
-    s.alice_group
-        .merge_pending_commit(&s.alice.provider)
-        .unwrap();
-    assert_eq!(s.room.epoch(), 2);
-    assert!(s.room.queued().is_empty());
-    assert_eq!(s.room.members().count(), 1);
+    assert_eq!(w.room.epoch(), 2);
+    assert!(w.room.queued().is_empty());
+    assert_eq!(w.room.committed_state().role_of(&bob.user()), None);
     let to: Vec<_> = accepted
         .deliveries
         .iter()
@@ -469,12 +509,23 @@ fn leave_proposal_is_queued_and_a_commit_omitting_it_is_refused() {
         ["a.example", "b.example"],
         "the removed member's provider gets the commit"
     );
+    assert_eq!(
+        w.room.public_group().group_context(),
+        w.alice_group.public_group().group_context()
+    );
+    let _ = Claims::basic(bob.user());
 }
 
-fn external_join(s: &mut Setup, device: &Client) -> (MlsGroup, OutgoingCommit) {
-    let material = s
+fn external_join(w: &mut World, device: &Client) -> (MlsGroup, OutgoingCommit) {
+    let claims = Claims::basic(device.user());
+    let material = w
         .room
-        .join_material(device.identity.client(), device.identity.signer().public())
+        .join_material(
+            device.identity.client(),
+            &claims,
+            device.identity.signer().public(),
+            None,
+        )
         .unwrap();
     let MlsMessageBodyIn::GroupInfo(gi) = MlsMessageIn::tls_deserialize_exact(&material.group_info)
         .unwrap()
@@ -488,28 +539,25 @@ fn external_join(s: &mut Setup, device: &Client) -> (MlsGroup, OutgoingCommit) {
 
 #[test]
 fn new_device_joins_by_external_commit_and_hub_removes_are_reissued() {
-    let mut s = setup();
+    let mut w = world_from(private_group_with_enforcer(), None);
     let bob = Client::new("mimi://b.example/d/bob/laptop");
-    let _bob_group = add_bob(&mut s, &bob);
+    let _bob_group = add_bob(&mut w, &bob);
 
-    // The hub proposes removing bob's (lost) laptop; then alice's tablet joins
-    // externally before anyone commits that proposal.
-    s.room
-        .propose_remove(bob.provider.crypto(), &s.hub, bob.identity.client(), 10)
+    // The hub (the room's enforcer) proposes removing bob's lost laptop; then
+    // alice's tablet joins externally before anyone commits that proposal.
+    w.room
+        .propose_remove(&w.hub, bob.identity.client(), NOW)
         .unwrap();
-    assert_eq!(s.room.queued().len(), 1);
+    assert_eq!(w.room.queued().len(), 1);
     let tablet = Client::new("mimi://a.example/d/alice/tablet");
-    let (mut tablet_group, out) = external_join(&mut s, &tablet);
-    let accepted = s
-        .room
-        .accept_commit(tablet.provider.crypto(), &s.hub, bundle(&out), 11)
-        .unwrap();
+    let (mut tablet_group, out) = external_join(&mut w, &tablet);
+    let accepted = w.room.accept_commit(&w.hub, bundle(&out), NOW).unwrap();
     tablet_group.merge_pending_commit(&tablet.provider).unwrap();
-    assert_eq!(s.room.epoch(), 2);
-    assert_eq!(s.room.members().count(), 3);
+    assert_eq!(w.room.epoch(), 2);
+    assert_eq!(w.room.members().count(), 3);
 
     // The hub's Remove was re-issued in the new epoch and stapled to the commit.
-    assert_eq!(s.room.queued().len(), 1);
+    assert_eq!(w.room.queued().len(), 1);
     let Event::Commit {
         external_proposals, ..
     } = &accepted.deliveries[0].event
@@ -517,56 +565,62 @@ fn new_device_joins_by_external_commit_and_hub_removes_are_reissued() {
         panic!("expected the commit first")
     };
     assert_eq!(external_proposals.len(), 1);
-    assert_eq!(external_proposals[0], s.room.queued()[0].message);
+    assert_eq!(external_proposals[0], w.room.queued()[0].message);
 
-    // Alice processes the external commit and then commits the re-issued Remove.
-    let commit = MlsMessageIn::tls_deserialize_exact(out.commit.tls_serialize_detached().unwrap())
-        .unwrap()
-        .try_into_protocol_message()
-        .unwrap();
-    let processed = s
-        .alice_group
-        .process_message(&s.alice.provider, commit)
-        .unwrap();
-    let ProcessedMessageContent::StagedCommitMessage(staged) = processed.into_content() else {
-        panic!("expected a commit")
-    };
-    s.alice_group
-        .merge_staged_commit(&s.alice.provider, *staged)
-        .unwrap();
+    // Alice processes the external commit, then commits the re-issued Remove.
+    process_commit(&w.alice, &mut w.alice_group, &out);
     let removal = MlsMessageIn::tls_deserialize_exact(&external_proposals[0])
         .unwrap()
         .try_into_protocol_message()
         .unwrap();
-    let processed = s
+    let ProcessedMessageContent::ProposalMessage(qp) = w
         .alice_group
-        .process_message(&s.alice.provider, removal)
-        .unwrap();
-    let ProcessedMessageContent::ProposalMessage(qp) = processed.into_content() else {
+        .process_message(&w.alice.provider, removal)
+        .unwrap()
+        .into_content()
+    else {
         panic!("expected a proposal")
     };
-    s.alice_group
-        .store_pending_proposal(s.alice.provider.storage(), *qp)
+    w.alice_group
+        .store_pending_proposal(w.alice.provider.storage(), *qp)
         .unwrap();
-    let out = commit_pending(&s.alice.provider, &s.alice.identity, &mut s.alice_group).unwrap();
-    s.room
-        .accept_commit(s.alice.provider.crypto(), &s.hub, bundle(&out), 12)
+    let hub_actor = Actor::Server {
+        sender_index: 0,
+        claims: Claims::basic(w.hub.keys().identity().into()),
+    };
+    let out = commit(
+        &w.alice,
+        &mut w.alice_group,
+        Inline::default(),
+        vec![PolicyProposal::new(
+            hub_actor,
+            Change::remove(bob.identity.client().clone()),
+        )],
+    );
+    w.room.accept_commit(&w.hub, bundle(&out), NOW).unwrap();
+    w.alice_group
+        .merge_pending_commit(&w.alice.provider)
         .unwrap();
-    s.alice_group
-        .merge_pending_commit(&s.alice.provider)
-        .unwrap();
-    assert_eq!(s.room.members().count(), 2, "bob's laptop is gone");
+    assert_eq!(w.room.members().count(), 2, "bob's laptop is gone");
+    assert_eq!(
+        w.room.committed_state().role_of(&bob.user()),
+        Some(MEMBER),
+        "kicked, still listed"
+    );
 }
 
 #[test]
 fn external_commit_without_a_group_info_request_is_refused() {
-    let mut s = setup();
-    // The tablet asks for the GroupInfo; a phone reuses that material without
-    // asking: its external commit is refused, the tablet's is accepted.
+    let mut w = world(Preset::PrivateGroup);
     let tablet = Client::new("mimi://a.example/d/alice/tablet");
-    let material = s
+    let material = w
         .room
-        .join_material(tablet.identity.client(), tablet.identity.signer().public())
+        .join_material(
+            tablet.identity.client(),
+            &Claims::basic(tablet.user()),
+            tablet.identity.signer().public(),
+            None,
+        )
         .unwrap();
     let phone = Client::new("mimi://a.example/d/alice/phone2");
     let join = |c: &Client| {
@@ -580,17 +634,30 @@ fn external_commit_without_a_group_info_request_is_refused() {
         let tree = RatchetTreeIn::tls_deserialize_exact(&material.ratchet_tree).unwrap();
         join_external(&c.provider, &c.identity, gi, tree).unwrap().1
     };
-    let err = s
+    let err = w
         .room
-        .accept_commit(phone.provider.crypto(), &s.hub, bundle(&join(&phone)), 1)
+        .accept_commit(&w.hub, bundle(&join(&phone)), NOW)
         .unwrap_err();
     assert!(
         matches!(err, HubError::NotAllowed(ref m) if m.contains("did not request")),
         "{err}"
     );
-    assert_eq!(s.room.epoch(), 0);
-    s.room
-        .accept_commit(tablet.provider.crypto(), &s.hub, bundle(&join(&tablet)), 2)
+    assert_eq!(w.room.epoch(), 0);
+    w.room
+        .accept_commit(&w.hub, bundle(&join(&tablet)), NOW)
         .unwrap();
-    assert_eq!(s.room.epoch(), 1);
+    assert_eq!(w.room.epoch(), 1);
+
+    // A user who is not listed cannot even get the GroupInfo of a private group.
+    let stranger = Client::new("mimi://c.example/d/eve/phone");
+    let err = w
+        .room
+        .join_material(
+            stranger.identity.client(),
+            &Claims::basic(stranger.user()),
+            stranger.identity.signer().public(),
+            None,
+        )
+        .unwrap_err();
+    assert!(matches!(err, HubError::Denied { .. }), "{err}");
 }

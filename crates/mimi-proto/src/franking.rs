@@ -112,7 +112,8 @@ mod tests {
         tbs.extend([0x00, 0x01]); // MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519
         tbs.extend(&want);
         assert_eq!(
-            ctx.integrity_tbs(&frank, crate::mls_profile::CIPHERSUITE).unwrap(),
+            ctx.integrity_tbs(&frank, crate::mls_profile::CIPHERSUITE)
+                .unwrap(),
             tbs
         );
     }

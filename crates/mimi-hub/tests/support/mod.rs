@@ -1,0 +1,342 @@
+//! Test support: real OpenMLS clients that build MIMI-valid commits, and a hub
+//! room created from a preset. Client-side room-state logic here is the
+//! minimum the hub tests need; the full client library is `mimi-client`.
+
+#![allow(clippy::unwrap_used, dead_code)]
+
+use mimi_client::Identity;
+use mimi_client::room::{OutgoingCommit, create_group, export_for_hub, join_config};
+use mimi_hub::{CommitBundle, Event, Hub, HubKeys, Room};
+use mimi_policy::{
+    Actor, Change, Claims, Commit, Context, Member, PolicyEnvelope, Preset,
+    Proposal as PolicyProposal, RoomState, RoomTemplate,
+};
+use mimi_proto::components::{
+    AppDataUpdate, AppDataUpdateOperation, ComponentId, ParticipantId, ParticipantListUpdate,
+    RoomComponents, UserRolePair,
+};
+use mimi_proto::{ClientId, ProviderId, RoomId, UserId};
+use openmls::component::ComponentData;
+use openmls::messages::proposals::{AppDataUpdateProposal, Proposal};
+use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
+use openmls::prelude::{
+    AppDataDictionary, BasicCredential, KeyPackage, LeafNodeIndex, MlsGroup, MlsMessageBodyIn,
+    MlsMessageIn, MlsMessageOut, RatchetTreeIn, StagedWelcome,
+};
+use openmls_rust_crypto::OpenMlsRustCrypto;
+use openmls_traits::OpenMlsProvider as _;
+
+/// "Now" for every test event, in ms.
+pub const NOW: u64 = 1_800_000_000_000;
+
+pub struct Client {
+    pub provider: OpenMlsRustCrypto,
+    pub identity: Identity,
+}
+
+impl Client {
+    pub fn new(uri: &str) -> Self {
+        Self {
+            provider: OpenMlsRustCrypto::default(),
+            identity: Identity::generate(ClientId::parse(uri).unwrap()).unwrap(),
+        }
+    }
+
+    pub fn user(&self) -> ParticipantId {
+        self.identity.user().clone().into()
+    }
+
+    pub fn key_package(&self) -> (KeyPackage, Vec<u8>) {
+        let kp = self.identity.key_package(&self.provider).unwrap();
+        let r = kp
+            .hash_ref(self.provider.crypto())
+            .unwrap()
+            .tls_serialize_detached()
+            .unwrap();
+        (kp, r)
+    }
+}
+
+pub fn wire(m: &MlsMessageOut) -> MlsMessageIn {
+    MlsMessageIn::tls_deserialize_exact(m.tls_serialize_detached().unwrap()).unwrap()
+}
+
+pub fn bundle(out: &OutgoingCommit) -> CommitBundle {
+    CommitBundle {
+        commit: wire(&out.commit),
+        welcome: out.welcome.as_ref().map(wire),
+        group_info: wire(&out.group_info),
+    }
+}
+
+pub struct World {
+    pub hub: Hub,
+    pub room: Room,
+    pub template: RoomTemplate,
+    pub alice: Client,
+    pub alice_group: MlsGroup,
+}
+
+/// A room on hub a.example created by alice from `preset`, with the hub's user
+/// in the enforcer role when the preset has one.
+pub fn world(preset: Preset) -> World {
+    world_from(preset.template(), Some(preset))
+}
+
+/// `private-group` plus an enforcer role (index 4) for the hub that may kick
+/// clients: the hub's own Remove proposals need the policy's authorization.
+pub fn private_group_with_enforcer() -> RoomTemplate {
+    use mimi_proto::Utf8String;
+    use mimi_proto::components::{CapabilityType, Role};
+    let mut template = Preset::PrivateGroup.template();
+    template.roles.roles.push(Role {
+        role_index: 4,
+        role_name: Utf8String::new("enforcer").unwrap(),
+        role_capabilities: vec![CapabilityType::CAN_KICK],
+        minimum_participants_constraint: 0,
+        maximum_participants_constraint: Some(1),
+        minimum_active_participants_constraint: 0,
+        maximum_active_participants_constraint: Some(0),
+        ..Role::default()
+    });
+    template.enforcer_role = Some(4);
+    template
+}
+
+/// A room created by alice from `template`.
+pub fn world_from(template: RoomTemplate, preset: Option<Preset>) -> World {
+    let keys = HubKeys::generate(ProviderId::from_domain("a.example").unwrap()).unwrap();
+    let hub_user: ParticipantId = keys.identity().into();
+    let hub = Hub::new(keys, PolicyEnvelope::permissive());
+    let alice = Client::new("mimi://a.example/d/alice/phone");
+    let room_id = RoomId::parse("mimi://a.example/r/clubhouse").unwrap();
+    let mut participants = vec![UserRolePair {
+        user: alice.user(),
+        role_index: template.creator_role,
+    }];
+    if let Some(role) = template.enforcer_role {
+        participants.push(UserRolePair {
+            user: hub_user,
+            role_index: role,
+        });
+    }
+    let components = template.components(room_id.clone(), participants);
+    let mut dictionary = AppDataDictionary::new();
+    for entry in components.to_entries().unwrap() {
+        dictionary.insert(entry.component_id.0, entry.data);
+    }
+    let alice_group = create_group(
+        &alice.provider,
+        &alice.identity,
+        &room_id,
+        hub.keys().external_sender(),
+        dictionary,
+    )
+    .unwrap();
+    let (gi, tree) = export_for_hub(&alice.provider, &alice.identity, &alice_group).unwrap();
+    let room = Room::create(
+        &hub,
+        room_id,
+        alice.identity.client(),
+        wire(&gi),
+        RatchetTreeIn::from(tree),
+        preset,
+        NOW,
+    )
+    .unwrap();
+    World {
+        hub,
+        room,
+        template,
+        alice,
+        alice_group,
+    }
+}
+
+/// The room state a client sees in its group.
+pub fn client_state(group: &MlsGroup) -> RoomState {
+    let dict = group
+        .extensions()
+        .app_data_dictionary()
+        .unwrap()
+        .dictionary()
+        .clone();
+    let components =
+        RoomComponents::from_entries(dict.entries().map(|c| (ComponentId(c.id()), c.data())))
+            .unwrap();
+    let members = group
+        .members()
+        .map(|m| {
+            let basic = BasicCredential::try_from(m.credential).unwrap();
+            let client = ClientId::parse_canonical(basic.identity()).unwrap();
+            let user: ParticipantId = client.user().unwrap().into();
+            Member::basic(client, user)
+        })
+        .collect();
+    RoomState::from_committed(components, members).unwrap()
+}
+
+fn client_at(group: &MlsGroup, leaf: LeafNodeIndex) -> ClientId {
+    let m = group.members().find(|m| m.index == leaf).unwrap();
+    ClientId::parse_canonical(BasicCredential::try_from(m.credential).unwrap().identity()).unwrap()
+}
+
+/// A participant-list AppDataUpdate proposal.
+pub fn list_update(update: ParticipantListUpdate) -> Proposal {
+    Proposal::AppDataUpdate(Box::new(AppDataUpdateProposal::update(
+        ComponentId::PARTICIPANT_LIST.0,
+        update.encode().unwrap(),
+    )))
+}
+
+pub fn add_user(user: ParticipantId, role: u32) -> Proposal {
+    list_update(ParticipantListUpdate {
+        added_participants: vec![UserRolePair {
+            user,
+            role_index: role,
+        }],
+        ..Default::default()
+    })
+}
+
+pub fn remove_user_at(index: u32) -> Proposal {
+    list_update(ParticipantListUpdate {
+        removed_indices: vec![index],
+        ..Default::default()
+    })
+}
+
+/// What a test commit carries inline.
+#[derive(Default)]
+pub struct Inline {
+    pub adds: Vec<KeyPackage>,
+    pub removes: Vec<LeafNodeIndex>,
+    /// AppDataUpdate proposals.
+    pub app: Vec<Proposal>,
+}
+
+/// Builds (not merges) a commit of `inline` proposals plus the group's
+/// pending proposals (`by_ref`, with their senders as the policy sees them),
+/// computing the new room-state components the way the hub will.
+pub fn commit(
+    c: &Client,
+    group: &mut MlsGroup,
+    inline: Inline,
+    by_ref: Vec<PolicyProposal>,
+) -> OutgoingCommit {
+    let me = Actor::Client(c.identity.client().clone());
+    let mut proposals = by_ref;
+    for p in &inline.app {
+        let Proposal::AppDataUpdate(u) = p else {
+            panic!("only AppDataUpdates go in `app`")
+        };
+        let change = Change::AppData(AppDataUpdate {
+            component_id: ComponentId(u.component_id()),
+            op: match u.operation() {
+                openmls::messages::proposals::AppDataUpdateOperation::Update(b) => {
+                    AppDataUpdateOperation::Update(b.as_slice().to_vec())
+                }
+                openmls::messages::proposals::AppDataUpdateOperation::Remove => {
+                    AppDataUpdateOperation::Remove
+                }
+            },
+        });
+        proposals.push(PolicyProposal::new(me.clone(), change));
+    }
+    for leaf in &inline.removes {
+        proposals.push(PolicyProposal::new(
+            me.clone(),
+            Change::remove(client_at(group, *leaf)),
+        ));
+    }
+    for kp in &inline.adds {
+        let cred = kp.leaf_node().credential().clone();
+        let client =
+            ClientId::parse_canonical(BasicCredential::try_from(cred).unwrap().identity()).unwrap();
+        let user: ParticipantId = client.user().unwrap().into();
+        proposals.push(PolicyProposal::new(
+            me.clone(),
+            Change::add(client, Claims::basic(user)),
+        ));
+    }
+    let envelope = PolicyEnvelope::permissive();
+    let verdict = client_state(group)
+        .evaluate_commit(
+            &Context::new(NOW / 1000, &envelope),
+            &Commit {
+                committer: me,
+                proposals,
+            },
+        )
+        .expect("the client's own policy check passes");
+    let mut stage = group
+        .commit_builder()
+        .propose_adds(inline.adds)
+        .propose_removals(inline.removes)
+        .add_proposals(inline.app)
+        .load_psks(c.provider.storage())
+        .unwrap();
+    let mut updater = stage.app_data_dictionary_updater();
+    for u in verdict.component_updates() {
+        match &u.data {
+            Some(d) => updater.set(ComponentData::from_parts(
+                u.component_id.0,
+                d.clone().into(),
+            )),
+            None => updater.remove(&u.component_id.0),
+        }
+    }
+    let changes = updater.changes();
+    stage.with_app_data_dictionary_updates(changes);
+    let (commit, welcome, gi) = stage
+        .create_group_info(true)
+        .build(
+            c.provider.rand(),
+            c.provider.crypto(),
+            c.identity.signer(),
+            |_| true,
+        )
+        .unwrap()
+        .stage_commit(&c.provider)
+        .unwrap()
+        .into_contents();
+    OutgoingCommit {
+        commit,
+        welcome: welcome
+            .map(|w| MlsMessageOut::from_welcome(w, openmls::prelude::ProtocolVersion::Mls10)),
+        group_info: MlsMessageOut::from(gi.unwrap()),
+    }
+}
+
+pub fn join(client: &Client, welcome: &[u8], tree: &[u8]) -> MlsGroup {
+    let MlsMessageBodyIn::Welcome(welcome) = MlsMessageIn::tls_deserialize_exact(welcome)
+        .unwrap()
+        .extract()
+    else {
+        panic!("not a welcome")
+    };
+    let tree = RatchetTreeIn::tls_deserialize_exact(tree).unwrap();
+    StagedWelcome::new_from_welcome(&client.provider, &join_config(), welcome, Some(tree))
+        .unwrap()
+        .into_group(&client.provider)
+        .unwrap()
+}
+
+pub fn welcome_of(deliveries: &[mimi_hub::Delivery]) -> (Vec<u8>, Vec<u8>) {
+    deliveries
+        .iter()
+        .find_map(|d| match &d.event {
+            Event::Welcome {
+                message,
+                ratchet_tree,
+                ..
+            } => Some((message.clone(), ratchet_tree.clone())),
+            _ => None,
+        })
+        .expect("a Welcome")
+}
+
+/// The user id of a client URI.
+pub fn user(uri: &str) -> UserId {
+    UserId::parse(uri).unwrap()
+}
