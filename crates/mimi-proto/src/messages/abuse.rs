@@ -6,10 +6,10 @@ use openmls::prelude::AppDataDictionary;
 use tls_codec::VLByteSlice;
 
 use crate::codec::Utf8String;
+use crate::components::ParticipantId;
 use crate::error::DecodeError;
-use crate::id::{MimiUri, UserId};
 use crate::messages::submit::Frank;
-use crate::messages::wire::{Reader, ZeroLenOptional, read_zero_len_optional};
+use crate::messages::wire::Reader;
 
 /// Most messages one report may quote. Each costs the hub an HMAC and a
 /// signature check.
@@ -55,6 +55,13 @@ impl AbuseType {
 
 tls_fields!(AbuseType, |s| [s.0]);
 
+impl tls_codec::DeserializeBytes for AbuseType {
+    fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
+        let (value, rest) = u8::tls_deserialize_bytes(bytes)?;
+        Ok((Self(value), rest))
+    }
+}
+
 /// `AbuseReport` (protocol-06 §5.9).
 ///
 /// ```text
@@ -69,10 +76,11 @@ tls_fields!(AbuseType, |s| [s.0]);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct AbuseReport {
-    /// The reporting user, if they chose to be named.
-    pub reporting_user: Option<UserId>,
+    /// The reporting user (or pseudonym), if they chose to be named; encoded as
+    /// a zero-length `IdentifierUri` when not (decisions W-19).
+    pub reporting_user: Option<ParticipantId>,
     /// The user or pseudonym reported.
-    pub alleged_abuser_uri: MimiUri,
+    pub alleged_abuser_uri: ParticipantId,
     /// Why.
     pub reason_code: AbuseType,
     /// Free text, may be empty.
@@ -84,8 +92,12 @@ pub struct AbuseReport {
 }
 
 tls_fields!(AbuseReport, |s| [
-    ZeroLenOptional(&s.reporting_user),
-    s.alleged_abuser_uri,
+    VLByteSlice(
+        s.reporting_user
+            .as_ref()
+            .map_or(&[][..], ParticipantId::as_bytes)
+    ),
+    VLByteSlice(s.alleged_abuser_uri.as_bytes()),
     s.reason_code,
     s.note,
     s.messages,
@@ -106,8 +118,11 @@ impl AbusiveMessage {
 impl AbuseReport {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
-            reporting_user: read_zero_len_optional(r, "AbuseReport.reportingUser")?,
-            alleged_abuser_uri: r.item("AbuseReport.allegedAbuserUri")?,
+            reporting_user: match r.opaque()? {
+                [] => None,
+                raw => Some(ParticipantId::parse_canonical(raw)?),
+            },
+            alleged_abuser_uri: r.participant()?,
             reason_code: AbuseType(r.u8()?),
             note: r.item("AbuseReport.note")?,
             messages: r.vector(

@@ -5,6 +5,7 @@
 //! hub's external-sender key and carries the GroupInfo HPKE-encrypted to the
 //! client, so the follower can neither read nor forge it.
 
+use openmls::ciphersuite::HpkePublicKey;
 use openmls::messages::group_info::VerifiableGroupInfo;
 use openmls::prelude::{
     Ciphersuite, Credential, ExternalSender, OpenMlsCrypto, SignaturePublicKey,
@@ -60,8 +61,8 @@ pub struct GroupInfoRequestTbs {
     /// The joining client's credential; the hub correlates it with the later
     /// external commit.
     pub requesting_credential: Credential,
-    /// HPKE key the response is encrypted to.
-    pub group_info_public_key: Vec<u8>,
+    /// HPKE key (of `cipher_suite`'s KEM) the response is encrypted to.
+    pub group_info_public_key: HpkePublicKey,
     /// A join code; empty when there is none.
     pub joining_code: Vec<u8>,
 }
@@ -71,7 +72,7 @@ tls_fields!(GroupInfoRequestTbs, |s| [
     s.cipher_suite,
     s.requesting_signature_key,
     s.requesting_credential,
-    VLByteSlice(&s.group_info_public_key),
+    s.group_info_public_key,
     VLByteSlice(&s.joining_code),
 ]);
 
@@ -240,7 +241,7 @@ impl GroupInfoRequestTbs {
             cipher_suite: r.mls("GroupInfoRequest.cipher_suite")?,
             requesting_signature_key: r.mls("GroupInfoRequest.requestingSignatureKey")?,
             requesting_credential: r.mls("GroupInfoRequest.requestingCredential")?,
-            group_info_public_key: r.opaque_vec()?,
+            group_info_public_key: r.mls("GroupInfoRequest.groupInfoPublicKey")?,
             joining_code: r.opaque_vec()?,
         })
     }
@@ -388,6 +389,29 @@ impl GroupInfoResponseTbs {
     }
 }
 
+impl GroupInfoResponseTbs {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        read_protocol(r)?;
+        let room_id = r.item("GroupInfoResponse.room_id")?;
+        if GroupInfoCode::read(r, "GroupInfoResponse.status")? != GroupInfoCode::Success {
+            return Err(DecodeError::Invalid {
+                what: "GroupInfoResponseTBS",
+                reason: "status must be success",
+            });
+        }
+        Ok(Self {
+            room_id,
+            cipher_suite: r.mls("GroupInfoResponse.cipher_suite")?,
+            hub_sender: r.mls("GroupInfoResponse.hub_sender")?,
+            encrypted_groupinfo_and_tree: r
+                .mls("GroupInfoResponse.encrypted_groupinfo_and_tree")?,
+        })
+    }
+}
+
+tls_read!(GroupInfoResponseTbs);
+tls_read!(GroupInfoRequestTbs);
+
 impl GroupInfoResponse {
     /// The room the response is about.
     pub fn room_id(&self) -> &RoomId {
@@ -407,19 +431,19 @@ impl GroupInfoResponse {
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let start = *r;
         read_protocol(r)?;
         let room_id = r.item("GroupInfoResponse.room_id")?;
         Ok(match GroupInfoCode::read(r, "GroupInfoResponse.status")? {
-            GroupInfoCode::Success => Self::Success {
-                tbs: Box::new(GroupInfoResponseTbs {
-                    room_id,
-                    cipher_suite: r.mls("GroupInfoResponse.cipher_suite")?,
-                    hub_sender: r.mls("GroupInfoResponse.hub_sender")?,
-                    encrypted_groupinfo_and_tree: r
-                        .mls("GroupInfoResponse.encrypted_groupinfo_and_tree")?,
-                }),
-                signature: r.opaque_vec()?,
-            },
+            GroupInfoCode::Success => {
+                // The signed part starts at the protocol byte: read it again
+                // as a whole.
+                *r = start;
+                Self::Success {
+                    tbs: Box::new(GroupInfoResponseTbs::read(r)?),
+                    signature: r.opaque_vec()?,
+                }
+            }
             GroupInfoCode::NotAuthorized => Self::NotAuthorized { room_id },
             GroupInfoCode::NoSuchRoom => Self::NoSuchRoom { room_id },
         })

@@ -90,6 +90,8 @@ pub struct KeyMaterialRequest {
     pub signature: Vec<u8>,
 }
 
+tls_read!(KeyMaterialRequestTbs);
+
 tls_fields!(KeyMaterialRequest, |s| [s.tbs, VLByteSlice(&s.signature)]);
 wire_body!(KeyMaterialRequest, "KeyMaterialRequest");
 

@@ -4,8 +4,8 @@
 use openmls::prelude::Ciphersuite;
 use tls_codec::{Serialize, Size, VLByteSlice};
 
+use crate::components::ParticipantId;
 use crate::error::DecodeError;
-use crate::id::MimiUri;
 use crate::messages::mls::ApplicationMessage;
 use crate::messages::wire::Reader;
 use crate::messages::{Protocol, read_protocol};
@@ -26,16 +26,17 @@ use crate::messages::{Protocol, read_protocol};
 pub struct SubmitMessageRequest {
     /// The encrypted message (`PrivateMessage`, content type application).
     pub app_message: ApplicationMessage,
-    /// The sender as asserted by its provider: a user or pseudonym URI. The
-    /// hub cannot see the sender inside the ciphertext, so it relies on this
-    /// (and franking lets receivers cross-check it).
-    pub sending_uri: MimiUri,
+    /// The sender as asserted by its provider: an active participant, so a
+    /// user or pseudonym URI (any other kind fails to decode). The hub cannot
+    /// see the sender inside the ciphertext, so it relies on this (and franking
+    /// lets receivers cross-check it).
+    pub sending_uri: ParticipantId,
 }
 
 tls_fields!(SubmitMessageRequest, |s| [
     Protocol::Mls10,
     s.app_message,
-    s.sending_uri,
+    VLByteSlice(s.sending_uri.as_bytes()),
 ]);
 wire_body!(SubmitMessageRequest, "SubmitMessageRequest");
 
@@ -157,7 +158,7 @@ impl SubmitMessageRequest {
         read_protocol(r)?;
         Ok(Self {
             app_message: ApplicationMessage::read(r, "SubmitMessageRequest.appMessage")?,
-            sending_uri: r.item("SubmitMessageRequest.sendingUri")?,
+            sending_uri: r.participant()?,
         })
     }
 }

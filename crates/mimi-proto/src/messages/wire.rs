@@ -17,6 +17,7 @@ use std::io::Write;
 use tls_codec::{DeserializeBytes, Serialize, Size};
 
 use crate::codec::{MAX_MESSAGE_LEN, map_error, vl_len_prefix};
+use crate::components::ParticipantId;
 use crate::error::DecodeError;
 
 /// Largest vector length MLS can express: the 30-bit varint (RFC 9420 §2.1.2).
@@ -130,14 +131,35 @@ impl<'a> Reader<'a> {
         self.opaque().map(<[u8]>::to_vec)
     }
 
-    /// A value with a `tls_codec` decoder that is ours (identifiers, text).
+    /// An `opaque<V>`-shaped value with a `tls_codec` decoder of ours
+    /// (identifiers, text). The length prefix is read here first, so a short or
+    /// non-minimal prefix is [`DecodeError::Truncated`] or
+    /// [`DecodeError::InvalidLength`] (tls_codec reports a short `VLBytes` as a
+    /// generic decoding error), and `T` sees exactly its own bytes.
     pub(crate) fn item<T: DeserializeBytes>(
         &mut self,
         what: &'static str,
     ) -> Result<T, DecodeError> {
-        let (value, rest) = T::tls_deserialize_bytes(self.buf).map_err(|e| map_error(e, what))?;
-        self.buf = rest;
+        let start = self.buf;
+        self.opaque()?;
+        let own = start
+            .get(..start.len() - self.buf.len())
+            .ok_or(DecodeError::Truncated)?;
+        let (value, rest) = T::tls_deserialize_bytes(own).map_err(|e| map_error(e, what))?;
+        if !rest.is_empty() {
+            return Err(DecodeError::Invalid {
+                what,
+                reason: "value shorter than its length prefix",
+            });
+        }
         Ok(value)
+    }
+
+    /// An `IdentifierUri` naming a participant: a user or a pseudonym, in
+    /// canonical form.
+    pub(crate) fn participant(&mut self) -> Result<ParticipantId, DecodeError> {
+        let raw = self.opaque()?;
+        Ok(ParticipantId::parse_canonical(raw)?)
     }
 
     /// An OpenMLS object. It must be canonically encoded: re-encoding it must
@@ -239,7 +261,7 @@ pub(crate) fn vl_size(len: usize) -> usize {
 
 /// An `IdentifierUri` that may be absent, encoded as a zero-length `opaque<V>`
 /// (never a presence byte). Used where the draft says an identifier may be
-/// empty (`KeyMaterialRequest.roomId`, `AbuseReport.reportingUser`).
+/// empty (`KeyMaterialRequest.roomId`).
 #[derive(Debug)]
 pub(crate) struct ZeroLenOptional<'a, T>(pub(crate) &'a Option<T>);
 
@@ -448,6 +470,44 @@ mod tests {
         assert_eq!(
             Reader::new(&[1, 0, 0]).vector("v", 10, |r| r.array::<2>()),
             Err(DecodeError::Truncated)
+        );
+    }
+
+    /// A decoder that accepts two encodings of `true`, as an OpenMLS type
+    /// with a lenient decoder would.
+    #[derive(Debug, PartialEq)]
+    struct Lenient(bool);
+
+    impl Size for Lenient {
+        fn tls_serialized_len(&self) -> usize {
+            1
+        }
+    }
+
+    impl Serialize for Lenient {
+        fn tls_serialize<W: Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
+            u8::from(self.0).tls_serialize(writer)
+        }
+    }
+
+    impl DeserializeBytes for Lenient {
+        fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
+            let (b, rest) = u8::tls_deserialize_bytes(bytes)?;
+            Ok((Self(b != 0), rest))
+        }
+    }
+
+    #[test]
+    fn mls_objects_must_reencode_to_their_bytes() {
+        let mut r = Reader::new(&[1, 0]);
+        assert_eq!(r.mls::<Lenient>("x"), Ok(Lenient(true)));
+        assert_eq!(r.mls::<Lenient>("x"), Ok(Lenient(false)));
+        assert_eq!(
+            Reader::new(&[2]).mls::<Lenient>("x"),
+            Err(DecodeError::Invalid {
+                what: "x",
+                reason: "MLS object is not canonically encoded"
+            })
         );
     }
 

@@ -1,0 +1,284 @@
+//! Known answers: bytes written out by hand from the TLS presentation layout
+//! of protocol-06 and RFC 9420, one comment per field, never produced by our
+//! encoder. Each test decodes the hand bytes to the expected value and
+//! encodes the value back to the hand bytes.
+
+use mimi_proto::components::ParticipantId;
+use mimi_proto::messages::ApplicationMessage;
+use mimi_proto::messages::*;
+use mimi_proto::{RoomId, UserId, WireMessage};
+use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
+use openmls::prelude::*;
+use tls_codec::DeserializeBytes;
+
+/// Concatenates hex fragments (whitespace ignored) and raw ASCII fragments.
+enum Part<'a> {
+    Hex(&'a str),
+    Ascii(&'a str),
+}
+use Part::{Ascii, Hex};
+
+fn bytes(parts: &[Part<'_>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for part in parts {
+        match part {
+            Hex(h) => out.extend(hex::decode(h.replace(char::is_whitespace, "")).unwrap()),
+            Ascii(a) => out.extend(a.as_bytes()),
+        }
+    }
+    out
+}
+
+fn user(s: &str) -> UserId {
+    UserId::parse(s).unwrap()
+}
+
+fn room() -> RoomId {
+    RoomId::parse("mimi://a.example/r/clubhouse").unwrap()
+}
+
+fn key_material_request_tbs_bytes(with_room: bool) -> Vec<u8> {
+    let mut parts = vec![
+        Hex("01"), // Protocol protocol = mls10
+        Hex("18"), // IdentifierUri requestingUser: uri<V>, 24 bytes
+        Ascii("mimi://a.example/u/alice"),
+        Hex("16"), // IdentifierUri targetUser: uri<V>, 22 bytes
+        Ascii("mimi://b.example/u/bob"),
+    ];
+    if with_room {
+        parts.push(Hex("1c")); // IdentifierUri roomId: uri<V>, 28 bytes
+        parts.push(Ascii("mimi://a.example/r/clubhouse"));
+    } else {
+        parts.push(Hex("00")); // IdentifierUri roomId: zero-length (no room)
+    }
+    parts.extend([
+        Hex("02 0001"), // CipherSuite acceptableCiphersuites<V>: 2 bytes, suite 0x0001
+        // RequiredCapabilities (RFC 9420 §11.1):
+        Hex("02 0006"), //   ExtensionType extension_types<V>: app_data_dictionary
+        Hex("02 0008"), //   ProposalType proposal_types<V>: app_data_update
+        Hex("02 0001"), //   CredentialType credential_types<V>: basic
+        Hex("20"),      // SignaturePublicKey requesterSignatureKey: key<V>, 32 bytes
+        Hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"),
+        // Credential requesterCredential (RFC 9420 §5.3):
+        Hex("0001"), //   CredentialType credential_type = basic
+        Hex("1e"),   //   opaque identity<V>, 30 bytes
+        Ascii("mimi://a.example/d/alice/phone"),
+    ]);
+    bytes(&parts)
+}
+
+fn key_material_request_tbs(with_room: bool) -> KeyMaterialRequestTbs {
+    KeyMaterialRequestTbs {
+        requesting_user: user("mimi://a.example/u/alice"),
+        target_user: user("mimi://b.example/u/bob"),
+        room_id: with_room.then(room),
+        acceptable_ciphersuites: vec![VerifiableCiphersuite::new(1)],
+        required_capabilities: RequiredCapabilitiesExtension::new(
+            &[ExtensionType::AppDataDictionary],
+            &[ProposalType::AppDataUpdate],
+            &[CredentialType::Basic],
+        ),
+        requester_signature_key: SignaturePublicKey::from((0u8..32).collect::<Vec<_>>()),
+        requester_credential: BasicCredential::new(b"mimi://a.example/d/alice/phone".to_vec())
+            .into(),
+    }
+}
+
+#[test]
+fn key_material_request_tbs_by_hand() {
+    for with_room in [true, false] {
+        let hand = key_material_request_tbs_bytes(with_room);
+        let value = key_material_request_tbs(with_room);
+        assert_eq!(
+            value.tls_serialize_detached().unwrap(),
+            hand,
+            "room: {with_room}"
+        );
+        let (decoded, rest) = KeyMaterialRequestTbs::tls_deserialize_bytes(&hand).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(decoded, value);
+    }
+    // The whole request is the TBS followed by the signature.
+    let mut hand = key_material_request_tbs_bytes(true);
+    hand.extend(bytes(&[Hex("03 aabbcc")])); // opaque key_material_request_signature<V>
+    let request = KeyMaterialRequest {
+        tbs: key_material_request_tbs(true),
+        signature: vec![0xaa, 0xbb, 0xcc],
+    };
+    assert_eq!(request.encode().unwrap(), hand);
+    assert_eq!(KeyMaterialRequest::decode(&hand).unwrap(), request);
+}
+
+/// `MLSMessage` holding a tiny `PrivateMessage` (RFC 9420 §6, §6.3).
+fn private_message_bytes() -> Vec<u8> {
+    bytes(&[
+        Hex("0001"), // ProtocolVersion version = mls10
+        Hex("0002"), // WireFormat wire_format = mls_private_message
+        Hex("1c"),   // opaque group_id<V>, 28 bytes
+        Ascii("mimi://a.example/g/clubhouse"),
+        Hex("0000000000000007"), // uint64 epoch = 7
+        Hex("01"),               // ContentType content_type = application
+        Hex("00"),               // opaque authenticated_data<V>: empty
+        Hex("04 deadbeef"),      // opaque encrypted_sender_data<V>, 4 bytes
+        Hex("03 010203"),        // opaque ciphertext<V>, 3 bytes
+    ])
+}
+
+fn fanout_application_bytes(with_frank: bool) -> Vec<u8> {
+    let mut out = bytes(&[Hex("0000018bcfe56800")]); // uint64 timestamp = 1 700 000 000 000 ms
+    out.extend(private_message_bytes()); // MLSMessage message
+    if with_frank {
+        out.extend(bytes(&[
+            Hex("01"), // optional<Frank> frank: present
+            Hex("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), // uint8 server_frank[32]
+            Hex("0001"),    // CipherSuite franking_signature_ciphersuite = 0x0001
+            Hex("02 cafe"), // opaque franking_integrity_signature<V>, 2 bytes
+        ]));
+    } else {
+        out.extend(bytes(&[Hex("00")])); // optional<Frank> frank: absent
+    }
+    out
+}
+
+#[test]
+fn fanout_application_message_by_hand() {
+    let message = ApplicationMessage::try_from(
+        MlsMessageIn::tls_deserialize_exact(private_message_bytes()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        message.private_message().group_id().as_slice(),
+        b"mimi://a.example/g/clubhouse"
+    );
+    assert_eq!(message.private_message().epoch(), GroupEpoch::from(7));
+    let frank = Frank {
+        server_frank: [0xaa; 32],
+        franking_signature_ciphersuite: Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519,
+        franking_integrity_signature: vec![0xca, 0xfe],
+    };
+    for with_frank in [true, false] {
+        let hand = fanout_application_bytes(with_frank);
+        let value = FanoutMessage {
+            timestamp: 1_700_000_000_000,
+            event: FanoutEvent::Application {
+                message: message.clone(),
+                frank: with_frank.then(|| frank.clone()),
+            },
+        };
+        assert_eq!(value.encode().unwrap(), hand, "frank: {with_frank}");
+        assert_eq!(FanoutMessage::decode(&hand).unwrap(), value);
+    }
+
+    // A notify body: the two messages back to back, no length prefix.
+    let mut body = fanout_application_bytes(true);
+    body.extend(fanout_application_bytes(false));
+    let notify = NotifyBody::decode(&body).unwrap();
+    assert_eq!(notify.messages.len(), 2);
+    assert_eq!(notify.encode().unwrap(), body);
+}
+
+#[test]
+fn short_bodies_by_hand() {
+    // UpdateRoomResponse, wrongEpoch.
+    let hand = bytes(&[
+        Hex("01"),               // UpdateResponseCode responseCode = wrongEpoch
+        Hex("05"),               // string errorDescription: opaque<V>, 5 bytes
+        Ascii("stale"),          //
+        Hex("000000000000002a"), // uint64 currentEpoch = 42
+    ]);
+    let value = UpdateRoomResponse {
+        error_description: mimi_proto::Utf8String::new("stale").unwrap(),
+        outcome: UpdateOutcome::WrongEpoch { current_epoch: 42 },
+    };
+    assert_eq!(value.encode().unwrap(), hand);
+    assert_eq!(UpdateRoomResponse::decode(&hand).unwrap(), value);
+
+    // SubmitMessageResponse, accepted without a frank.
+    let hand = bytes(&[
+        Hex("01"),               // Protocol protocol = mls10
+        Hex("00"),               // SubmitResponseCode statusCode = accepted
+        Hex("0000018bcfe56800"), // uint64 accepted_timestamp
+        Hex("00"),               // optional<Frank> frank: absent
+    ]);
+    let value = SubmitMessageResponse::Accepted {
+        accepted_timestamp: 1_700_000_000_000,
+        frank: None,
+    };
+    assert_eq!(value.encode().unwrap(), hand);
+    assert_eq!(SubmitMessageResponse::decode(&hand).unwrap(), value);
+
+    // GroupInfoResponse, notAuthorized.
+    let hand = bytes(&[
+        Hex("01"), // Protocol version = mls10
+        Hex("1c"), // opaque room_id<V>, 28 bytes
+        Ascii("mimi://a.example/r/clubhouse"),
+        Hex("02"), // GroupInfoCode status = notAuthorized; default: struct {}
+    ]);
+    let value = GroupInfoResponse::NotAuthorized { room_id: room() };
+    assert_eq!(value.encode().unwrap(), hand);
+    assert_eq!(GroupInfoResponse::decode(&hand).unwrap(), value);
+
+    // ConsentEntry, request scoped to a room.
+    let hand = bytes(&[
+        Hex("01"), // ConsentOperation consentOperation = request
+        Hex("18"), // IdentifierUri requesterUri, 24 bytes
+        Ascii("mimi://a.example/u/alice"),
+        Hex("16"), // IdentifierUri targetUri, 22 bytes
+        Ascii("mimi://b.example/u/bob"),
+        Hex("01"), // optional<RoomId> roomId: present
+        Hex("1c"), //   IdentifierUri, 28 bytes
+        Ascii("mimi://a.example/r/clubhouse"),
+        Hex("00"), // AppDataDictionary consent_extensions: ComponentData component_data<V>, empty
+    ]);
+    let value = ConsentEntry {
+        action: ConsentAction::Request,
+        scope: ConsentScope {
+            requester_uri: user("mimi://a.example/u/alice"),
+            target_uri: user("mimi://b.example/u/bob"),
+            room_id: Some(room()),
+        },
+        consent_extensions: AppDataDictionary::new(),
+    };
+    assert_eq!(value.encode().unwrap(), hand);
+    assert_eq!(ConsentEntry::decode(&hand).unwrap(), value);
+
+    // AbuseReport, anonymous, one quoted message, one extension.
+    let hand = bytes(&[
+        Hex("00"), // IdentifierUri reportingUser: zero-length (not named)
+        Hex("16"), // IdentifierUri allegedAbuserUri, 22 bytes
+        Ascii("mimi://b.example/u/bob"),
+        Hex("00"), // AbuseType reasonCode = reserved(0)
+        Hex("04"), // opaque note<V>, 4 bytes
+        Ascii("spam"),
+        Hex("2e"),      // AbusiveMessage messages<V>, 46 bytes:
+        Hex("02 6869"), //   opaque message_content<V>: "hi"
+        Hex("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"), //   Frank: server_frank[32]
+        Hex("0001"),             //     franking_signature_ciphersuite
+        Hex("00"),               //     franking_integrity_signature<V>: empty
+        Hex("0000000000000001"), //   uint64 accepted_timestamp = 1
+        Hex("06"),               // AppDataDictionary abuse_extensions: component_data<V>, 6 bytes
+        Hex("8001"),             //   ComponentID component_id = 0x8001
+        Hex("03 010203"),        //   opaque data<V>, 3 bytes
+    ]);
+    let mut extensions = AppDataDictionary::new();
+    extensions.insert(0x8001, vec![1, 2, 3]);
+    let value = AbuseReport {
+        reporting_user: None,
+        alleged_abuser_uri: ParticipantId::parse("mimi://b.example/u/bob").unwrap(),
+        reason_code: AbuseType::RESERVED,
+        note: mimi_proto::Utf8String::new("spam").unwrap(),
+        messages: vec![AbusiveMessage {
+            message_content: b"hi".to_vec(),
+            frank: Frank {
+                server_frank: [0xbb; 32],
+                franking_signature_ciphersuite:
+                    Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519,
+                franking_integrity_signature: vec![],
+            },
+            accepted_timestamp: 1,
+        }],
+        abuse_extensions: extensions,
+    };
+    assert_eq!(value.encode().unwrap(), hand);
+    assert_eq!(AbuseReport::decode(&hand).unwrap(), value);
+}

@@ -1,0 +1,7 @@
+#![no_main]
+//! Fuzzes the protocol-06 decoder of `IdentifierRequest` (`POST identifierQuery`).
+//! Whatever decodes must re-encode to the same bytes.
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| mimi_proto::fuzzing::messages::identifier_request(data));
