@@ -53,7 +53,7 @@ fn franked_message(
 ) -> (MlsMessageIn, Vec<u8>, Salt) {
     let salt = Salt::random(&mut rand::rngs::OsRng);
     let content = ContentBuilder::new(c.identity.user().as_str(), room.as_str())
-        .salt(salt.clone())
+        .salt(salt)
         .markdown(text)
         .unwrap();
     let tag = FrankingTag::compute(&salt, &content.bytes);
