@@ -11,6 +11,7 @@ mod commit;
 pub mod error;
 mod external;
 pub mod fanout;
+mod group_info;
 mod hub;
 pub mod keys;
 mod message;

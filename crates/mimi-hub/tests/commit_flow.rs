@@ -661,3 +661,77 @@ fn external_commit_without_a_group_info_request_is_refused() {
         .unwrap_err();
     assert!(matches!(err, HubError::Denied { .. }), "{err}");
 }
+
+#[test]
+fn group_info_endpoint_encrypts_to_the_joiner_and_authorizes_it() {
+    use mimi_proto::messages::{
+        GroupInfoRatchetTreeTbe, GroupInfoRequestTbs, GroupInfoResponse, RatchetTreeOption,
+    };
+    use mimi_proto::mls_profile::CIPHERSUITE;
+    use openmls::prelude::OpenMlsCrypto as _;
+
+    let mut w = world(Preset::PrivateGroup);
+    let request_for = |c: &Client| {
+        let keys = c
+            .provider
+            .crypto()
+            .derive_hpke_keypair(CIPHERSUITE.hpke_config(), &[7; 32])
+            .unwrap();
+        let request = GroupInfoRequestTbs {
+            cipher_suite: CIPHERSUITE,
+            requesting_signature_key: c.identity.signer().to_public_vec().into(),
+            requesting_credential: c.identity.credential_with_key().credential,
+            group_info_public_key: keys.public.clone().into(),
+            joining_code: Vec::new(),
+        }
+        .sign(c.identity.signer())
+        .unwrap();
+        (request, keys.private)
+    };
+
+    // A stranger is told notAuthorized.
+    let eve = Client::new("mimi://c.example/d/eve/phone");
+    let (request, _) = request_for(&eve);
+    assert!(matches!(
+        w.room.answer_group_info(&w.hub, &request).unwrap(),
+        GroupInfoResponse::NotAuthorized { .. }
+    ));
+
+    // Alice's tablet gets the GroupInfo, decrypts it and joins.
+    let tablet = Client::new("mimi://a.example/d/alice/tablet");
+    let (request, private) = request_for(&tablet);
+    let GroupInfoResponse::Success { tbs, signature } =
+        w.room.answer_group_info(&w.hub, &request).unwrap()
+    else {
+        panic!("expected success")
+    };
+    tbs.verify(tablet.provider.crypto(), &signature).unwrap();
+    assert_eq!(tbs.hub_sender, w.hub.keys().external_sender());
+    let tbe = GroupInfoRatchetTreeTbe::decrypt(
+        tablet.provider.crypto(),
+        CIPHERSUITE,
+        private.as_ref(),
+        w.room.id(),
+        &tbs.encrypted_groupinfo_and_tree,
+    )
+    .unwrap();
+    let RatchetTreeOption::Full(tree) = tbe.ratchet_tree_option else {
+        panic!("expected the full tree")
+    };
+    let (mut group, out) =
+        join_external(&tablet.provider, &tablet.identity, *tbe.group_info, tree).unwrap();
+    w.room.accept_commit(&w.hub, bundle(&out), NOW).unwrap();
+    group.merge_pending_commit(&tablet.provider).unwrap();
+    assert_eq!(
+        w.room.public_group().group_context(),
+        group.public_group().group_context()
+    );
+
+    // A forged request (signature over other bytes) is malformed.
+    let (mut forged, _) = request_for(&tablet);
+    forged.tbs.joining_code = b"x".to_vec();
+    assert!(matches!(
+        w.room.answer_group_info(&w.hub, &forged),
+        Err(HubError::Malformed(_))
+    ));
+}
