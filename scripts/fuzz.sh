@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs every cargo-fuzz target listed in fuzz/Cargo.toml, each for a
-# bounded time, and stops at the first crash.
+# bounded time, and reports every target that found a crash or a failed
+# assertion.
 #
 #   scripts/fuzz.sh [seconds-per-target] [name-filter ...]
 #
@@ -71,20 +72,21 @@ for t in "${targets[@]}"; do
     cargo fuzz build --fuzz-dir fuzz "$t"
 done
 
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
 failed=()
 start=$(date +%s)
 for t in "${targets[@]}"; do
     mkdir -p "fuzz/corpus/$t"
     echo "fuzz.sh: running $t for ${seconds}s" >&2
     if ! cargo fuzz run --fuzz-dir fuzz "$t" "fuzz/corpus/$t" -- \
-        -max_total_time="$seconds" -print_final_stats=1 2>"fuzz/$t.log"; then
+        -max_total_time="$seconds" -print_final_stats=1 2>"$logs/$t.log"; then
         failed+=("$t")
-        tail -n 40 "fuzz/$t.log" >&2
+        tail -n 40 "$logs/$t.log" >&2
     else
-        grep -E '^(stat::number_of_executed_units|Done)' "fuzz/$t.log" | tr '\n' ' ' >&2 || true
+        grep -E '^(stat::number_of_executed_units|Done)' "$logs/$t.log" | tr '\n' ' ' >&2 || true
         echo >&2
     fi
-    rm -f "fuzz/$t.log"
 done
 elapsed=$(($(date +%s) - start))
 

@@ -7,6 +7,8 @@
 //! data_dir = "/var/lib/mimi/a"         # SQLite database and local state
 //! storage_url = "postgres://…"         # optional; default sqlite://<data_dir>/mimi.db
 //! log_format = "text"                  # or "json"
+//! public_url = "https://a.example:8443" # optional; default https://<domain>:<listen port>
+//! admin_token = "…"                    # optional; enables the admin API on client_listen
 //!
 //! [tls]
 //! cert = "pki/a.example.pem"
@@ -19,12 +21,16 @@
 //! [limits]
 //! max_body_bytes = 16777216
 //! requests_per_second_per_peer = 2000
+//!
+//! [fanout]                             # notify retry timing
+//! retry_initial_ms = 250
+//! retry_max_ms = 60000
 //! ```
 //!
 //! Environment overrides (useful in containers): `MIMI_DOMAIN`, `MIMI_LISTEN`,
 //! `MIMI_CLIENT_LISTEN`, `MIMI_DATA_DIR`, `MIMI_STORAGE_URL`, `MIMI_LOG_FORMAT`,
-//! `MIMI_TLS_CERT`, `MIMI_TLS_KEY`, `MIMI_TLS_CA`, and `MIMI_PEERS` as
-//! `domain=addr,domain=addr`.
+//! `MIMI_TLS_CERT`, `MIMI_TLS_KEY`, `MIMI_TLS_CA`, `MIMI_PUBLIC_URL`,
+//! `MIMI_ADMIN_TOKEN`, and `MIMI_PEERS` as `domain=addr,domain=addr`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -62,6 +68,38 @@ pub struct Config {
     /// Resource limits.
     #[serde(default)]
     pub limits: Limits,
+    /// The base URL peers reach our federation endpoints at (our directory's
+    /// URLs start with it). Defaults to `https://<domain>:<listen port>`.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Bearer token of the admin API on the client listener; the admin API is
+    /// off without one.
+    #[serde(default)]
+    pub admin_token: Option<String>,
+    /// Fan-out retry timing.
+    #[serde(default)]
+    pub fanout: FanoutSettings,
+}
+
+/// Timing of `notify` retries (exponential backoff between the two bounds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FanoutSettings {
+    /// Delay after the first failed attempt, in milliseconds.
+    pub retry_initial_ms: u64,
+    /// Longest delay between attempts, in milliseconds.
+    pub retry_max_ms: u64,
+}
+
+impl Default for FanoutSettings {
+    fn default() -> Self {
+        Self {
+            // A follower restart takes seconds: start retrying soon, then back
+            // off to a minute so a long outage costs little.
+            retry_initial_ms: 250,
+            retry_max_ms: 60_000,
+        }
+    }
 }
 
 /// Log output format.
@@ -120,6 +158,9 @@ impl fmt::Debug for Config {
             .field("tls", &self.tls)
             .field("peers", &self.peers)
             .field("limits", &self.limits)
+            .field("public_url", &self.public_url)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
+            .field("fanout", &self.fanout)
             .finish()
     }
 }
@@ -245,6 +286,8 @@ fn apply_env(table: &mut toml::Table, key: &str, val: String) -> Result<(), Serv
         "MIMI_TLS_CERT" => set(table, &["tls", "cert"], s(val)),
         "MIMI_TLS_KEY" => set(table, &["tls", "key"], s(val)),
         "MIMI_TLS_CA" => set(table, &["tls", "ca"], s(val)),
+        "MIMI_PUBLIC_URL" => set(table, &["public_url"], s(val)),
+        "MIMI_ADMIN_TOKEN" => set(table, &["admin_token"], s(val)),
         "MIMI_PEERS" => {
             let mut peers = toml::Table::new();
             for pair in val.split(',').filter(|p| !p.trim().is_empty()) {

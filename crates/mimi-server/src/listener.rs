@@ -22,7 +22,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
-use crate::tls::dns_names;
+use crate::tls::{PeerCheck, dns_names};
 
 /// How long a client may take to finish the TLS handshake. Bounds the sockets
 /// a slow or silent peer can hold open.
@@ -59,6 +59,34 @@ pub async fn serve_mtls(
     app: Router,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    serve(listener, tls, None, app, shutdown).await
+}
+
+/// As [`serve_mtls`], for a TLS configuration from
+/// [`TlsIdentity::server_config_reporting`](crate::TlsIdentity::server_config_reporting):
+/// connections with a missing or unverifiable client certificate are served,
+/// with an empty [`PeerIdentity`], so the authentication middleware answers
+/// them 403 with a reason.
+///
+/// # Errors
+/// Returns the accept error only if the listener itself fails.
+pub async fn serve_mtls_checked(
+    listener: TcpListener,
+    tls: Arc<ServerConfig>,
+    check: PeerCheck,
+    app: Router,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    serve(listener, tls, Some(check), app, shutdown).await
+}
+
+async fn serve(
+    listener: TcpListener,
+    tls: Arc<ServerConfig>,
+    check: Option<PeerCheck>,
+    app: Router,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let acceptor = TlsAcceptor::from(tls);
     let graceful = GracefulShutdown::new();
     let builder = Builder::new(TokioExecutor::new());
@@ -86,6 +114,7 @@ pub async fn serve_mtls(
         let app = app.clone();
         let builder = builder.clone();
         let watcher = graceful.watcher();
+        let check = check.clone();
         tokio::spawn(async move {
             let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => tls,
@@ -98,11 +127,13 @@ pub async fn serve_mtls(
                     return;
                 }
             };
-            let domains: Arc<[String]> = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|chain| chain.first())
+            let chain = tls.get_ref().1.peer_certificates().unwrap_or_default();
+            // Names count only from a chain that verifies (always true for the
+            // strict configuration, which refuses others at the handshake).
+            let verified = check.as_ref().is_none_or(|c| c.verifies(chain));
+            let domains: Arc<[String]> = chain
+                .first()
+                .filter(|_| verified)
                 .map(dns_names)
                 .unwrap_or_default()
                 .into();

@@ -8,10 +8,15 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use rustls::server::WebPkiClientVerifier;
-use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{
+    ClientConfig, DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig,
+    SignatureScheme,
+};
 
 use crate::error::ServerError;
 
@@ -111,6 +116,105 @@ impl TlsIdentity {
             .map_err(|e| ServerError::Tls(format!("client certificate: {e}")))?;
         config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
         Ok(config)
+    }
+}
+
+impl TlsIdentity {
+    /// Like [`TlsIdentity::server_config`], but a client with no certificate
+    /// or an unverifiable one still completes the handshake, so that it can be
+    /// told *why* it is refused (403) instead of seeing a dropped connection
+    /// (decisions FED-3). The handshake still proves possession of the
+    /// presented key; whether the chain verifies is answered by the returned
+    /// [`PeerCheck`], which the accept loop consults before it trusts any name
+    /// in the certificate.
+    ///
+    /// # Errors
+    /// [`ServerError::Tls`] if the key does not match or the CA set is unusable.
+    pub fn server_config_reporting(&self) -> Result<(Arc<ServerConfig>, PeerCheck), ServerError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let strict: Arc<dyn ClientCertVerifier> =
+            WebPkiClientVerifier::builder_with_provider(self.roots.clone(), provider.clone())
+                .build()
+                .map_err(|e| ServerError::Tls(format!("client verifier: {e}")))?;
+        let mut config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ServerError::Tls(e.to_string()))?
+            .with_client_cert_verifier(Arc::new(Reporting(strict.clone())))
+            .with_single_cert(self.chain.clone(), self.key.clone_key())
+            .map_err(|e| ServerError::Tls(format!("server certificate: {e}")))?;
+        config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
+        Ok((Arc::new(config), PeerCheck(strict)))
+    }
+}
+
+/// Verifies a peer's certificate chain against our trusted CAs, after the
+/// handshake (see [`TlsIdentity::server_config_reporting`]).
+#[derive(Debug, Clone)]
+pub struct PeerCheck(Arc<dyn ClientCertVerifier>);
+
+impl PeerCheck {
+    /// Whether `chain` (leaf first) verifies for client authentication now.
+    pub fn verifies(&self, chain: &[CertificateDer<'_>]) -> bool {
+        let Some((leaf, intermediates)) = chain.split_first() else {
+            return false;
+        };
+        self.0
+            .verify_client_cert(leaf, intermediates, UnixTime::now())
+            .is_ok()
+    }
+}
+
+/// A client verifier that asks for a certificate, checks the handshake
+/// signature with it, but lets the handshake finish whatever the chain is;
+/// the accept loop decides with [`PeerCheck`].
+#[derive(Debug)]
+struct Reporting(Arc<dyn ClientCertVerifier>);
+
+impl ClientCertVerifier for Reporting {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.0.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if let Err(e) = self.0.verify_client_cert(end_entity, intermediates, now) {
+            tracing::info!(error = %e, "client certificate does not verify; requests will get 403");
+        }
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
     }
 }
 

@@ -1,0 +1,203 @@
+//! `POST /v1/keyMaterial/{targetUser}` (protocol-06 §5.2): claims one
+//! KeyPackage per client of a user.
+//!
+//! Two roles. As the **target provider** (the user is ours) we reserve one
+//! KeyPackage per client, never handing one out twice or expired. As the
+//! **hub** of the request's room (the user is elsewhere) we relay the request
+//! to the target provider and remember, from its answer, which provider owns
+//! each KeyPackageRef, so the Welcome of the later commit reaches it (§4.3.1).
+//! Either way the requester's signature must verify.
+
+use axum::response::Response;
+use mimi_proto::directory::{Endpoint, PathTarget};
+use mimi_proto::messages::{
+    ClientKeyMaterial, ClientStatus, KeyMaterialRequest, KeyMaterialResponse, KeyMaterialUserCode,
+};
+use mimi_proto::{DecodeError, ProviderId, UserId, WireMessage as _};
+use mimi_store::{ClaimRequest, ClientClaim, KeyPackageRoute, Timestamp};
+use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
+use openmls::prelude::{Ciphersuite, KeyPackageIn, ProtocolVersion};
+
+use crate::api_error::ApiError;
+use crate::fed::mimi_body;
+use crate::state::AppState;
+
+/// Handles one keyMaterial request.
+pub(super) async fn key_material(
+    state: &AppState,
+    peer: &ProviderId,
+    target: PathTarget,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let PathTarget::User(target_user) = target else {
+        return Err(ApiError::NotFound("no such user"));
+    };
+    let request = KeyMaterialRequest::decode(body)?;
+    if request.tbs.target_user != target_user {
+        return Err(ApiError::Decode(DecodeError::Invalid {
+            what: "KeyMaterialRequest.targetUser",
+            reason: "does not match the request path",
+        }));
+    }
+    if request.verify(state.hub.crypto()).is_err() {
+        return Err(ApiError::Forbidden("the request signature does not verify"));
+    }
+    let requester_domain = request.tbs.requesting_user.domain();
+    let room_hub = request.tbs.room_id.as_ref().map(|r| r.hub_domain());
+    if target_user.domain() == state.provider().domain() {
+        // The requester's own provider, or the hub of the room it adds to.
+        if requester_domain != peer.domain() && room_hub != Some(peer.domain()) {
+            return Err(ApiError::Forbidden(
+                "only the requester's provider or the room's hub may ask",
+            ));
+        }
+        let response = answer(state, &request).await?;
+        let bytes = response
+            .encode()
+            .map_err(|_| ApiError::Internal("KeyMaterialResponse does not encode"))?;
+        return Ok(mimi_body(bytes));
+    }
+    // Relay as the hub: only for a room we host, and only for the requester's
+    // own provider (it vouches for its user).
+    let Some(room) = request
+        .tbs
+        .room_id
+        .clone()
+        .filter(|r| r.hub_domain() == state.provider().domain())
+    else {
+        return Err(ApiError::NotFound("no room hosted here for this request"));
+    };
+    if requester_domain != peer.domain() {
+        return Err(ApiError::Forbidden(
+            "requestingUser must be a user of the calling provider",
+        ));
+    }
+    state.store.room_version(&room).await?;
+    relay(state, room, target_user, body).await
+}
+
+/// The target provider's answer: one reserved KeyPackage per client.
+async fn answer(
+    state: &AppState,
+    request: &KeyMaterialRequest,
+) -> Result<KeyMaterialResponse, ApiError> {
+    let user = request.tbs.target_user.clone();
+    let respond = |user_status, clients| KeyMaterialResponse {
+        user_status,
+        user_uri: user.clone(),
+        clients,
+    };
+    if !state.store.user_exists(&user).await? {
+        return Ok(respond(KeyMaterialUserCode::UserUnknown, Vec::new()));
+    }
+    let cipher_suites = request
+        .tbs
+        .acceptable_ciphersuites
+        .iter()
+        .filter_map(|s| Ciphersuite::try_from(*s).ok().map(u16::from))
+        .collect();
+    let claims = state
+        .store
+        .claim_key_packages(
+            &user,
+            &ClaimRequest {
+                requester: request.tbs.requesting_user.clone(),
+                cipher_suites,
+                now: Timestamp(state.now_ms()),
+            },
+        )
+        .await?;
+    let mut clients = Vec::with_capacity(claims.len());
+    for claim in claims {
+        clients.push(match claim {
+            ClientClaim::Claimed(claimed) => {
+                let key_package = KeyPackageIn::tls_deserialize_exact(&claimed.key_package)
+                    .map_err(|_| ApiError::Internal("stored KeyPackage does not decode"))?;
+                ClientKeyMaterial {
+                    client_uri: claimed.client,
+                    status: ClientStatus::Success(Box::new(key_package)),
+                }
+            }
+            ClientClaim::Exhausted(client) => ClientKeyMaterial {
+                client_uri: client,
+                status: ClientStatus::KeyMaterialExhausted,
+            },
+        });
+    }
+    let claimed = clients
+        .iter()
+        .filter(|c| matches!(c.status, ClientStatus::Success(_)))
+        .count();
+    let status = match claimed {
+        0 if clients.is_empty() => KeyMaterialUserCode::UserUnknown,
+        0 => KeyMaterialUserCode::NoCompatibleMaterial,
+        n if n == clients.len() => KeyMaterialUserCode::Success,
+        _ => KeyMaterialUserCode::PartialSuccess,
+    };
+    let clients = if status == KeyMaterialUserCode::UserUnknown {
+        Vec::new()
+    } else {
+        clients
+    };
+    Ok(respond(status, clients))
+}
+
+/// Relays the request to the target's provider and records where each
+/// returned KeyPackage came from.
+async fn relay(
+    state: &AppState,
+    room: mimi_proto::RoomId,
+    target_user: UserId,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let target_provider = target_user.as_uri().provider();
+    let answer = state
+        .peers
+        .post(
+            &target_provider,
+            Endpoint::KeyMaterial,
+            &PathTarget::User(target_user),
+            body.to_vec(),
+        )
+        .await
+        .map_err(|e| ApiError::Upstream(e.to_string()))?;
+    if !answer.status.is_success() {
+        return Err(ApiError::Upstream(format!(
+            "{target_provider} answered {}",
+            answer.status
+        )));
+    }
+    let response = KeyMaterialResponse::decode(&answer.body)
+        .map_err(|e| ApiError::Upstream(format!("{target_provider} answered garbage: {e}")))?;
+    let mut routes = Vec::new();
+    for client in &response.clients {
+        let ClientStatus::Success(key_package) = &client.status else {
+            continue;
+        };
+        // Validate before remembering: a route for a KeyPackage that does not
+        // verify would only misroute a Welcome.
+        let Ok(valid) = (**key_package)
+            .clone()
+            .validate(state.hub.crypto(), ProtocolVersion::Mls10)
+        else {
+            return Err(ApiError::Upstream(format!(
+                "{target_provider} returned an invalid KeyPackage"
+            )));
+        };
+        let reference = valid
+            .hash_ref(state.hub.crypto())
+            .ok()
+            .and_then(|r| r.tls_serialize_detached().ok())
+            .ok_or(ApiError::Internal("KeyPackageRef"))?;
+        routes.push(KeyPackageRoute {
+            key_package_ref: reference,
+            provider: target_provider.clone(),
+            not_after: valid.life_time().not_after(),
+        });
+    }
+    state
+        .store
+        .record_key_package_routes(&room, &routes)
+        .await?;
+    Ok(mimi_body(answer.body.to_vec()))
+}

@@ -1,0 +1,113 @@
+//! The federation API: the MIMI endpoints other providers call over mutual TLS
+//! (protocol-06 §5).
+//!
+//! Layers, outermost first: request timeout, body size limit, then (for the
+//! `/v1/` endpoints) peer authentication ([`crate::auth::require_peer`]: the
+//! certificate's domain must match `From`, and `Host` must name us), then the
+//! per-peer rate limit and the global in-flight limit ([`limits`]). The
+//! directory is public: any TLS client may read it.
+
+mod key_material;
+pub mod limits;
+mod notify;
+mod room;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Extension, State};
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use mimi_proto::directory::{DIRECTORY_PATH, Endpoint, parse_request_path};
+use tower_http::timeout::TimeoutLayer;
+
+use crate::api_error::ApiError;
+use crate::auth::{Peer, require_peer};
+use crate::state::AppState;
+
+/// Longest a federation request may take before it is answered 503. A hub
+/// step plus one durable commit takes milliseconds; this only cuts off
+/// requests stuck behind a store outage.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The endpoints this server implements; the directory lists only these.
+pub const IMPLEMENTED: [Endpoint; 5] = [
+    Endpoint::KeyMaterial,
+    Endpoint::Update,
+    Endpoint::Notify,
+    Endpoint::SubmitMessage,
+    Endpoint::GroupInfo,
+];
+
+/// The federation router.
+pub fn router(state: AppState) -> Router {
+    let limiter = Arc::new(limits::Limiter::new(&state.limits));
+    let domain: Arc<str> = Arc::from(state.provider().domain());
+    let endpoints = Router::new()
+        .route("/v1/{*target}", post(dispatch))
+        .layer(axum::middleware::from_fn_with_state(
+            limiter,
+            limits::enforce,
+        ))
+        .layer(axum::middleware::from_fn_with_state(domain, require_peer));
+    Router::new()
+        .route(DIRECTORY_PATH, get(directory))
+        .merge(endpoints)
+        .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .with_state(state)
+}
+
+/// `GET /.well-known/mimi-protocol-directory` (protocol-06 §5.1).
+async fn directory(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        state.directory_json.clone(),
+    )
+        .into_response()
+}
+
+/// `POST /v1/{endpoint}/{target}`: decodes the path leniently (decisions W-1)
+/// and hands the body to the endpoint.
+async fn dispatch(
+    State(state): State<AppState>,
+    Extension(Peer(peer)): Extension<Peer>,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let (endpoint, target) = match parse_request_path(uri.path()) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            state.metrics.request("invalid", 400);
+            return ApiError::Decode(e).into_response();
+        }
+    };
+    let response = match endpoint {
+        Endpoint::Update => room::update(&state, &peer, target, &body).await,
+        Endpoint::SubmitMessage => room::submit_message(&state, &peer, target, &body).await,
+        Endpoint::GroupInfo => room::group_info(&state, &peer, target, &body).await,
+        Endpoint::Notify => notify::notify(&state, &peer, target, body).await,
+        Endpoint::KeyMaterial => key_material::key_material(&state, &peer, target, &body).await,
+        _ => Ok((StatusCode::NOT_IMPLEMENTED, "endpoint not implemented").into_response()),
+    };
+    let response = response.unwrap_or_else(IntoResponse::into_response);
+    state
+        .metrics
+        .request(endpoint.key(), response.status().as_u16());
+    response
+}
+
+/// A 200 answer carrying a MIMI body.
+pub(crate) fn mimi_body(bytes: Vec<u8>) -> Response {
+    (
+        [(header::CONTENT_TYPE, crate::peer_client::MIMI_MEDIA_TYPE)],
+        bytes,
+    )
+        .into_response()
+}

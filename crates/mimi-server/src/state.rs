@@ -1,0 +1,77 @@
+//! What every handler and background task of one server shares.
+
+use std::sync::Arc;
+
+use mimi_hub::{Hub, HubKeys, Room};
+use mimi_proto::ProviderId;
+use mimi_store::{EpochCache, Store};
+
+use crate::clock::Clock;
+use crate::config::Limits;
+use crate::members::Members;
+use crate::metrics::Metrics;
+use crate::peer_client::PeerClient;
+use crate::sequencer::Sequencer;
+
+/// Rooms whose deserialized state stays in memory. A hot room then costs no
+/// snapshot decode per event; the cap bounds memory (a 1000-member room's
+/// state is a few hundred KB).
+pub const ROOM_CACHE_CAPACITY: usize = 1024;
+
+/// Shared server state. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState(pub(crate) Arc<Inner>);
+
+/// The shared state's fields (reached through [`AppState`]'s `Deref`; opaque
+/// outside this crate).
+#[derive(Debug)]
+pub struct Inner {
+    pub(crate) provider: ProviderId,
+    pub(crate) store: Store,
+    /// The hub engine's shared part: keys, policy envelope, crypto.
+    pub(crate) hub: Hub,
+    pub(crate) rooms: EpochCache<Room>,
+    pub(crate) sequencer: Sequencer,
+    pub(crate) members: Members,
+    pub(crate) peers: PeerClient,
+    pub(crate) metrics: Metrics,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) limits: Limits,
+    /// Our directory document, served at the well-known path.
+    pub(crate) directory_json: String,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Our provider.
+    pub fn provider(&self) -> &ProviderId {
+        &self.0.provider
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    /// The hub keys.
+    pub fn keys(&self) -> &HubKeys {
+        self.0.hub.keys()
+    }
+
+    /// The current time from the server's clock, ms since the UNIX epoch.
+    pub fn now_ms(&self) -> u64 {
+        self.0.clock.now_ms()
+    }
+}
