@@ -1,14 +1,59 @@
-//! The mimi client library: OpenMLS with mimi's room profile.
+//! The mimi client library: OpenMLS with mimi's room profile, room policy on
+//! the client side, MIMI content, franks, and a home directory that survives
+//! restarts.
 //!
-//! This crate creates rooms the hub accepts, builds commits that carry
-//! participant-list changes together with their MLS Adds and Removes, and
-//! processes what the hub fans out.
+//! It is sync and transport-free: every operation returns what must be sent to
+//! the hub ([`OutgoingCommit`], [`OutgoingProposals`], [`OutgoingMessage`]),
+//! the caller sends it, and reports the hub's answer back
+//! ([`Client::commit_answered`]); events the hub fans out go in through
+//! [`Client::process`] in the hub's order.
+//!
+//! # Layout
+//! - [`Client`] (`client`): identity, provider, rooms, persistence;
+//!   [`ClientRoom`] (`client_room`): one room's group, policy state, history.
+//! - `create`, `membership`, `leave`, `join`: room operations.
+//! - `process`: incoming commits, proposals, Welcomes; `messages`:
+//!   application messages; `content_rules`: policy-content B.11;
+//!   [`franking`]: frank verification.
+//! - `policy`: OpenMLS ↔ `mimi-policy`; `parse`: a commit's proposal list.
+//! - `retry`: resync and retry on `wrongEpoch`; `store`: SQLite.
+//! - [`room`]: the low-level group functions the hub's tests use.
 
 #![forbid(unsafe_code)]
 
+mod client;
+mod client_room;
+mod content_rules;
+mod create;
 pub mod error;
+mod events;
+pub mod franking;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod identity;
+mod join;
+mod leave;
+mod membership;
+mod messages;
+mod parse;
+mod policy;
+mod process;
+mod retry;
 pub mod room;
+mod store;
+#[cfg(test)]
+mod tests;
 
+pub use client::{Client, Clock, SystemClock};
+pub use client_room::{ClientRoom, RoomStatus, StoredMessage};
+pub use create::CreatedRoom;
 pub use error::ClientError;
+pub use events::{
+    DiscardReason, FrankError, FrankStatus, Incoming, OutgoingMessage, OutgoingProposals,
+    ReceivedMessage, RoomEvent,
+};
 pub use identity::Identity;
+pub use policy::{HUB_USER_LOCALPART, client_of};
+pub use retry::{Retried, RetryError};
+pub use room::OutgoingCommit;
+pub use store::DATABASE_FILE;

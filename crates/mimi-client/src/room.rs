@@ -148,7 +148,7 @@ pub fn commit_pending(
     outgoing(bundle.into_contents())
 }
 
-fn outgoing(
+pub(crate) fn outgoing(
     (commit, welcome, group_info): (MlsMessageOut, Option<Welcome>, Option<GroupInfo>),
 ) -> Result<OutgoingCommit, ClientError> {
     let group_info = group_info

@@ -1,0 +1,185 @@
+//! One room as a client holds it: the OpenMLS group, the room-policy state of
+//! the group's current epoch, and the message history.
+
+use openmls::prelude::MlsGroup;
+
+use mimi_content::{MessageId, MimiContent};
+use mimi_policy::{RoomState, Summary};
+use mimi_proto::components::{ParticipantId, RoomMetaData};
+use mimi_proto::messages::Frank;
+use mimi_proto::{ClientId, RoomId, UserId};
+
+use crate::policy::client_of;
+
+/// Where a room stands for this client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RoomStatus {
+    /// A member.
+    Active,
+    /// Our external commit is with the hub; not a member until it answers.
+    Joining,
+    /// A commit removed us (left, kicked, removed or banned): history only.
+    Removed,
+}
+
+impl RoomStatus {
+    pub(crate) fn code(self) -> i64 {
+        match self {
+            Self::Active => 1,
+            Self::Joining => 2,
+            Self::Removed => 3,
+        }
+    }
+
+    pub(crate) fn from_code(code: i64) -> Option<Self> {
+        match code {
+            1 => Some(Self::Active),
+            2 => Some(Self::Joining),
+            3 => Some(Self::Removed),
+            _ => None,
+        }
+    }
+}
+
+/// A message in a room's history, as received (or sent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMessage {
+    /// Position in the room's history, from 0.
+    pub seq: u64,
+    /// The message ID.
+    pub message_id: MessageId,
+    /// The sending user.
+    pub sender: UserId,
+    /// Hub acceptance time (for our own messages: when we sent it, until the
+    /// hub's answer is recorded), ms since the UNIX epoch.
+    pub timestamp: u64,
+    /// The exact content bytes (the message ID and franking tag cover them).
+    pub content: Vec<u8>,
+    /// The hub's frank, if verified.
+    pub frank: Option<Frank>,
+    /// True for messages this client sent.
+    pub own: bool,
+    /// For our own messages: SHA-256 of the PrivateMessage we sent, to skip
+    /// its echo (an own message from a past epoch cannot be told apart
+    /// otherwise: OpenMLS cannot decrypt it).
+    pub wire_hash: Option<[u8; 32]>,
+}
+
+impl StoredMessage {
+    /// The decoded content. Stored content was decoded once already, so this
+    /// fails only if the database was altered.
+    ///
+    /// # Errors
+    /// The content's decode error.
+    pub fn decode(&self) -> Result<MimiContent, mimi_content::DecodeError> {
+        MimiContent::decode(&self.content)
+    }
+}
+
+/// A room held by this client.
+pub struct ClientRoom {
+    pub(crate) id: RoomId,
+    pub(crate) group: MlsGroup,
+    /// The committed room state of `group`'s epoch. Rebuilt from the group
+    /// after every merge, so it always matches what the key schedule
+    /// confirmed.
+    pub(crate) state: RoomState,
+    pub(crate) status: RoomStatus,
+    /// When we first held the room (creation or join), ms since the UNIX
+    /// epoch: messages stamped earlier than room creation are dropped (CR-6)
+    /// only for rooms we created, so this is informational otherwise.
+    pub(crate) created_ms: u64,
+    /// What our pending commit does, for the event when it is merged.
+    pub(crate) pending: Option<Summary>,
+    pub(crate) history: Vec<StoredMessage>,
+}
+
+impl std::fmt::Debug for ClientRoom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientRoom")
+            .field("id", &self.id)
+            .field("epoch", &self.epoch())
+            .field("status", &self.status)
+            .field("messages", &self.history.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientRoom {
+    /// The room id.
+    pub fn id(&self) -> &RoomId {
+        &self.id
+    }
+
+    /// The current epoch.
+    pub fn epoch(&self) -> u64 {
+        self.group.epoch().as_u64()
+    }
+
+    /// Where the room stands.
+    pub fn status(&self) -> RoomStatus {
+        self.status
+    }
+
+    /// The OpenMLS group, read-only.
+    pub fn group(&self) -> &MlsGroup {
+        &self.group
+    }
+
+    /// The room-policy state of the current epoch.
+    pub fn state(&self) -> &RoomState {
+        &self.state
+    }
+
+    /// The epoch authenticator: equal at every member of the same epoch and
+    /// room state (the room state is in the GroupContext).
+    pub fn epoch_authenticator(&self) -> &[u8] {
+        self.group.epoch_authenticator().as_slice()
+    }
+
+    /// The participant list as `(user, role)`, in list order.
+    pub fn participants(&self) -> Vec<(ParticipantId, u32)> {
+        self.state
+            .participants()
+            .map(|(p, r)| (p.clone(), r))
+            .collect()
+    }
+
+    /// The member clients, by leaf order.
+    pub fn members(&self) -> Vec<ClientId> {
+        self.group
+            .members()
+            .filter_map(|m| client_of(&m.credential))
+            .collect()
+    }
+
+    /// The room metadata, if set.
+    pub fn metadata(&self) -> Option<&RoomMetaData> {
+        self.state.components().room_metadata.as_ref()
+    }
+
+    /// The index of the role named `name` in this room's roles.
+    pub fn role_by_name(&self, name: &str) -> Option<u32> {
+        self.state
+            .roles()
+            .roles
+            .iter()
+            .find(|r| r.role_name.as_str() == name)
+            .map(|r| r.role_index)
+    }
+
+    /// The message history, oldest first.
+    pub fn history(&self) -> &[StoredMessage] {
+        &self.history
+    }
+
+    /// A message by ID.
+    pub fn message(&self, id: &MessageId) -> Option<&StoredMessage> {
+        self.history.iter().rev().find(|m| &m.message_id == id)
+    }
+
+    /// True if a commit of ours awaits the hub's answer.
+    pub fn has_pending_commit(&self) -> bool {
+        self.status == RoomStatus::Joining || self.group.pending_commit().is_some()
+    }
+}

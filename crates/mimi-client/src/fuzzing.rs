@@ -1,0 +1,44 @@
+//! Entry points for cargo-fuzz targets (`fuzz/fuzz_targets/client_*.rs`).
+//! Each must return normally for every input: a panic is a bug.
+
+/// Parses arbitrary bytes as a commit `MLSMessage` (the proposal-list reader
+/// receivers run on every commit).
+pub fn parse_commit(data: &[u8]) {
+    let _ = crate::parse::parse_commit(data);
+}
+
+/// Feeds arbitrary bytes to a fresh client as each kind of fanned-out event.
+pub fn process_event(data: &[u8]) {
+    use crate::events::Incoming;
+    let Ok(client_id) = mimi_proto::ClientId::parse("mimi://fuzz.example/d/fuzz/dev") else {
+        return;
+    };
+    let Ok(mut client) = crate::Client::in_memory(client_id) else {
+        return;
+    };
+    let (head, tail) = data.split_at(data.len() / 2);
+    for incoming in [
+        Incoming::Commit {
+            timestamp: 0,
+            message: data.to_vec(),
+            external_proposals: Vec::new(),
+        },
+        Incoming::Proposal {
+            timestamp: 0,
+            message: data.to_vec(),
+            more_proposals: Vec::new(),
+        },
+        Incoming::Welcome {
+            timestamp: 0,
+            message: head.to_vec(),
+            ratchet_tree: tail.to_vec(),
+        },
+        Incoming::Application {
+            timestamp: 0,
+            message: data.to_vec(),
+            frank: Some(tail.to_vec()),
+        },
+    ] {
+        let _ = client.process(incoming);
+    }
+}
