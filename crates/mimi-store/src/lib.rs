@@ -1,1 +1,60 @@
-//! placeholder
+//! MIMI storage: everything a provider must not lose, on embedded SQLite (the default) or
+//! PostgreSQL, behind one [`Store`] handle.
+//!
+//! What it holds: users and clients (credentials, signature keys); KeyPackages with
+//! reserve-once claims; consent scopes; hub rooms (opaque serialized PublicGroup per epoch,
+//! GroupInfo, room state, proposal queue, KeyPackageRef routes, event log); the durable
+//! fan-out outbox per (room, destination); follower inbox dedup; per-client mailboxes.
+//!
+//! The guarantee that shapes the API: accepting an event and enqueueing its delivery happen
+//! in one transaction ([`Store::lock_room`] → [`RoomTxn::commit`]), so nothing is accepted and
+//! then lost in a crash, and the per-room lock holds across processes, so several instances
+//! can share one PostgreSQL database.
+//!
+//! # Layout
+//! - [`config`]: [`StoreConfig`] (URL, pool sizes; `Debug` redacts passwords).
+//! - [`error`]: [`StoreError`], the one error enum of this layer.
+//! - `model`: the domain types taken and returned (no sqlx in them).
+//! - `store`: opening and migrating; `backend`: the two sqlx backends and query helpers.
+//! - `identity`, `key_packages`, `consent`: users, clients, KeyPackages, consent.
+//! - `rooms`: the room lock and accepted events; `history`: unlocked room reads.
+//! - `outbox`, `inbox`, `mailbox`: delivery; `notify`: wake-ups ([`Subscription`]).
+//! - `cache`: [`EpochCache`], the hot per-room state cache.
+
+#![forbid(unsafe_code)]
+// Tests may unwrap: a failing unwrap is a failing test.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod backend;
+mod cache;
+pub mod config;
+mod consent;
+pub mod error;
+mod history;
+mod identity;
+mod inbox;
+mod key_packages;
+mod mailbox;
+mod migrate;
+mod model;
+mod notify;
+mod outbox;
+mod rooms;
+mod store;
+
+pub use cache::EpochCache;
+pub use config::{BackendKind, StoreConfig};
+pub use error::{BackendError, BackendErrorKind, Conflict, Record, StoreError};
+pub use history::MAX_HISTORY_PAGE;
+pub use key_packages::MAX_CLAIM_CIPHER_SUITES;
+pub use mailbox::MAX_MAILBOX_PAGE;
+pub use model::{
+    Accepted, AcceptedEvent, ClaimRequest, ClaimedKeyPackage, ClientClaim, ClientRecord,
+    ConsentScope, ConsentState, EventKind, Fanout, JoinInfo, KeyPackageRoute, LoggedEvent,
+    MailboxDelivery, MailboxEntry, NewClient, NewKeyPackage, NewRoom, NotifyOutcome, NotifyReceipt,
+    OutboxBatch, OutboxEntry, QueuedProposal, RoomSnapshot, RoomVersion, StateChange, Timestamp,
+};
+pub use notify::{Subscription, Wake};
+pub use outbox::{MAX_LAST_ERROR_LEN, MAX_OUTBOX_BATCH};
+pub use rooms::RoomTxn;
+pub use store::Store;

@@ -1,0 +1,11 @@
+//! mimi-store API tests: one binary, every scenario on both backends.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+mod concurrency;
+mod crash;
+mod delivery;
+mod identity;
+mod key_packages;
+mod rooms;
