@@ -32,16 +32,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use mimi_hub::Room;
 use mimi_policy::Preset;
 use mimi_proto::directory::{Endpoint, PathTarget, parse_request_path};
 use mimi_proto::messages::KeyMaterialRequest;
 use mimi_proto::{ClientId, ProviderId, RoomId, WireMessage as _};
-use mimi_store::{Conflict, NewClient, NewKeyPackage, NewRoom, StoreError, Timestamp};
-use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
-use openmls::prelude::{KeyPackageIn, MlsMessageIn, ProtocolVersion, RatchetTreeIn};
+use mimi_store::StoreError;
+use openmls::prelude::tls_codec::Serialize as _;
 use serde::{Deserialize, Serialize};
 
+use crate::provisioning::ProvisionError;
 use crate::state::AppState;
 
 /// The client-API router. `admin_token` enables the admin routes.
@@ -81,11 +80,17 @@ impl IntoResponse for AdminError {
 
 impl From<StoreError> for AdminError {
     fn from(e: StoreError) -> Self {
+        ProvisionError::from(e).into()
+    }
+}
+
+impl From<ProvisionError> for AdminError {
+    fn from(e: ProvisionError) -> Self {
         let status = match &e {
-            StoreError::NotFound(_) => StatusCode::NOT_FOUND,
-            StoreError::Conflict(Conflict::AlreadyExists(_)) => StatusCode::CONFLICT,
-            StoreError::InvalidInput(_) => StatusCode::BAD_REQUEST,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+            ProvisionError::BadInput(_) => StatusCode::BAD_REQUEST,
+            ProvisionError::NotFound(_) => StatusCode::NOT_FOUND,
+            ProvisionError::Conflict(_) => StatusCode::CONFLICT,
+            ProvisionError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Self(status, e.to_string())
     }
@@ -163,27 +168,11 @@ async fn add_client(
     axum::Json(body): axum::Json<NewClientBody>,
 ) -> Result<StatusCode, AdminError> {
     let client = ClientId::parse(&body.client).map_err(bad)?;
-    let user = client
-        .user()
-        .ok_or_else(|| bad("client id names no user"))?;
-    if client.as_uri().provider() != *state.provider() {
-        return Err(bad("client belongs to another provider"));
-    }
-    let now = Timestamp(state.now_ms());
-    match state.store.add_user(&user, now).await {
-        Ok(()) | Err(StoreError::Conflict(Conflict::AlreadyExists(_))) => {}
-        Err(e) => return Err(e.into()),
-    }
     state
-        .store
-        .add_client(
-            &NewClient {
-                client,
-                user,
-                credential: b64("credential", &body.credential)?,
-                signature_key: b64("signature_key", &body.signature_key)?,
-            },
-            now,
+        .register_client(
+            &client,
+            b64("credential", &body.credential)?,
+            b64("signature_key", &body.signature_key)?,
         )
         .await?;
     Ok(StatusCode::CREATED)
@@ -200,33 +189,12 @@ async fn publish_key_packages(
     axum::Json(body): axum::Json<KeyPackagesBody>,
 ) -> Result<StatusCode, AdminError> {
     let client = ClientId::parse(&body.client).map_err(bad)?;
-    let mut new = Vec::with_capacity(body.key_packages.len());
-    for text in &body.key_packages {
-        let bytes = b64("key_packages", text)?;
-        let kp = KeyPackageIn::tls_deserialize_exact(&bytes)
-            .map_err(|_| bad("not a KeyPackage"))?
-            .validate(state.hub.crypto(), ProtocolVersion::Mls10)
-            .map_err(|e| bad(format!("invalid KeyPackage: {e}")))?;
-        let leaf_client = mimi_hub::client_of(kp.leaf_node().credential());
-        if leaf_client.as_ref() != Some(&client) {
-            return Err(bad("KeyPackage credential names another client"));
-        }
-        let reference = kp
-            .hash_ref(state.hub.crypto())
-            .ok()
-            .and_then(|r| r.tls_serialize_detached().ok())
-            .ok_or_else(|| bad("KeyPackageRef"))?;
-        new.push(NewKeyPackage {
-            key_package_ref: reference,
-            cipher_suite: u16::from(kp.ciphersuite()),
-            not_after: kp.life_time().not_after(),
-            key_package: bytes,
-        });
-    }
-    state
-        .store
-        .publish_key_packages(&client, &new, Timestamp(state.now_ms()))
-        .await?;
+    let key_packages = body
+        .key_packages
+        .iter()
+        .map(|text| b64("key_packages", text))
+        .collect::<Result<Vec<_>, _>>()?;
+    state.publish_key_packages(&client, &key_packages).await?;
     Ok(StatusCode::CREATED)
 }
 
@@ -246,60 +214,21 @@ async fn create_room(
     State(state): State<AppState>,
     axum::Json(body): axum::Json<NewRoomBody>,
 ) -> Result<StatusCode, AdminError> {
-    let room_id = RoomId::parse(&body.room).map_err(bad)?;
+    let room = RoomId::parse(&body.room).map_err(bad)?;
     let creator = ClientId::parse(&body.creator).map_err(bad)?;
-    let group_info = MlsMessageIn::tls_deserialize_exact(b64("group_info", &body.group_info)?)
-        .map_err(|_| bad("group_info: not an MLSMessage"))?;
-    let tree = RatchetTreeIn::tls_deserialize_exact(b64("ratchet_tree", &body.ratchet_tree)?)
-        .map_err(|_| bad("ratchet_tree: not a ratchet tree"))?;
     let preset = match body.preset.as_deref() {
         Some(name) => Some(Preset::from_name(name).ok_or_else(|| bad("unknown preset"))?),
         None => None,
     };
-    let step = state.clone();
-    let (id, creator_for_step) = (room_id.clone(), creator.clone());
-    let now = state.now_ms();
-    let room = tokio::task::spawn_blocking(move || {
-        Room::create(
-            &step.hub,
-            id,
-            &creator_for_step,
-            group_info,
-            tree,
-            preset,
-            now,
-        )
-    })
-    .await
-    .map_err(|_| {
-        AdminError(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "room creation panicked".into(),
-        )
-    })?
-    .map_err(|e| bad(format!("room refused: {e}")))?;
-    let mls_state = room
-        .snapshot()
-        .map_err(|e| AdminError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     state
-        .store
-        .create_room(&NewRoom {
-            room: room_id.clone(),
-            hub: state.provider().clone(),
-            epoch: room.epoch(),
-            mls_state,
-            group_info: room.group_info().to_vec(),
-            room_state: crate::hub_steps::room_state(&room),
-            created_at: Timestamp(state.now_ms()),
-        })
+        .create_room(
+            &room,
+            &creator,
+            &b64("group_info", &body.group_info)?,
+            &b64("ratchet_tree", &body.ratchet_tree)?,
+            preset,
+        )
         .await?;
-    // A creator on this provider receives the room's events from now on.
-    if creator.as_uri().provider() == *state.provider()
-        && state.store.client(&creator).await.is_ok()
-    {
-        add_membership(&state, &room_id, &creator).await?;
-    }
-    tracing::info!(room = %room_id, %creator, "room created");
     Ok(StatusCode::CREATED)
 }
 
@@ -315,23 +244,8 @@ async fn add_member(
 ) -> Result<StatusCode, AdminError> {
     let room = RoomId::parse(&body.room).map_err(bad)?;
     let client = ClientId::parse(&body.client).map_err(bad)?;
-    // The mailbox needs a registered client.
-    state.store.client(&client).await?;
-    add_membership(&state, &room, &client).await?;
+    state.add_member(&room, &client).await?;
     Ok(StatusCode::CREATED)
-}
-
-async fn add_membership(
-    state: &AppState,
-    room: &RoomId,
-    client: &ClientId,
-) -> Result<(), AdminError> {
-    state
-        .members
-        .add(room, client)
-        .await
-        .map(drop)
-        .map_err(|e| AdminError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
 #[derive(Deserialize)]
@@ -387,13 +301,7 @@ async fn set_peer(
     State(state): State<AppState>,
     axum::Json(body): axum::Json<PeerBody>,
 ) -> Result<StatusCode, AdminError> {
-    let peer = ProviderId::from_domain(&body.domain).map_err(bad)?;
-    if peer == *state.provider() {
-        return Err(bad("a provider is not its own peer"));
-    }
-    state.peers.peers().set(peer.domain(), body.addr);
-    state.peers.forget_directory(&peer);
-    tracing::info!(peer = %peer, addr = %body.addr, "peer address set");
+    state.set_peer(&body.domain, body.addr)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -406,11 +314,11 @@ async fn relay(
     uri: Uri,
     body: Bytes,
 ) -> Result<Response, AdminError> {
-    let path = uri
+    let rest = uri
         .path()
-        .strip_prefix("/admin")
+        .strip_prefix("/admin/v1/relay")
         .ok_or_else(|| bad("bad relay path"))?;
-    let (endpoint, target) = parse_request_path(path).map_err(bad)?;
+    let (endpoint, target) = parse_request_path(&format!("/v1{rest}")).map_err(bad)?;
     let to = match (&endpoint, &target) {
         (Endpoint::KeyMaterial, PathTarget::User(user)) => {
             let request = KeyMaterialRequest::decode(&body).map_err(bad)?;

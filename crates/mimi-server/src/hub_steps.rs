@@ -5,7 +5,7 @@
 //! Everything here is CPU work on one room's in-memory state; the caller owns
 //! the room lock and writes the result in one transaction.
 
-use mimi_hub::{CommitBundle, Delivery, Event, Hub, HubError, ProposalBundle, Room, UpdateCode};
+use mimi_hub::{CommitBundle, Delivery, Hub, HubError, ProposalBundle, Room, UpdateCode};
 use mimi_policy::Claims;
 use mimi_proto::messages::{
     GroupInfoOption, GroupInfoRatchetTreeTbe, GroupInfoRequest, GroupInfoResponse,
@@ -45,17 +45,14 @@ pub(crate) struct AcceptedHandshake {
     pub(crate) welcome_refs: Vec<Vec<u8>>,
 }
 
-/// Accepts an application message (protocol-06 §5.4).
+/// Accepts an application message (protocol-06 §5.4): the hub checks the
+/// header, epoch and sender policy, and franks it when asked.
 ///
 /// `peer` is the provider that submitted it: it may only assert its own users
-/// as `sendingUri` (the hub cannot see the sender inside the ciphertext, so the
-/// provider's assertion is all it has, and only for that provider's users).
-///
-/// TODO(hub): this is a bridge until `Room::accept_message` (policy and
-/// franking) lands in `mimi-hub`; it checks group, epoch and that the asserted
-/// user has a member client, and never franks.
+/// as `sendingUri`. The hub checks that too; asserting another provider's user
+/// is an identity mismatch, answered 403 rather than a protocol refusal.
 pub(crate) fn submit(
-    room: &Room,
+    room: &mut Room,
     ctx: StepContext<'_>,
     request: &SubmitMessageRequest,
     peer: &ProviderId,
@@ -65,54 +62,30 @@ pub(crate) fn submit(
             "sendingUri must name a user of the submitting provider",
         ));
     }
-    let private = request.app_message.private_message();
-    if private.group_id() != room.public_group().group_id() {
-        return Ok((SubmitMessageResponse::NotAllowed, None));
-    }
-    let epoch = private.epoch().as_u64();
-    if epoch < room.epoch() {
-        return Ok((
+    let message = reparse(&request.app_message)?;
+    match room.accept_message(ctx.hub, peer, message, &request.sending_uri, ctx.now) {
+        Ok(accepted) => Ok((
+            SubmitMessageResponse::Accepted {
+                accepted_timestamp: accepted.accepted.timestamp,
+                frank: accepted.frank,
+            },
+            Some(accepted.accepted.deliveries),
+        )),
+        Err(HubError::EpochTooOld { current } | HubError::WrongEpoch { current }) => Ok((
             SubmitMessageResponse::EpochTooOld {
-                current_epoch: room.epoch(),
+                current_epoch: current,
             },
             None,
-        ));
+        )),
+        Err(HubError::Internal(what)) => {
+            tracing::error!(what, "hub message step failed");
+            Err(ApiError::Internal("hub step failed"))
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "message refused");
+            Ok((SubmitMessageResponse::NotAllowed, None))
+        }
     }
-    if epoch > room.epoch() {
-        return Ok((SubmitMessageResponse::NotAllowed, None));
-    }
-    let sender = request.sending_uri.as_str();
-    let is_member = room.members().any(|(_, client)| {
-        client
-            .and_then(|c| c.user())
-            .is_some_and(|user| user.as_str() == sender)
-    });
-    if !is_member {
-        return Ok((SubmitMessageResponse::NotAllowed, None));
-    }
-    let message = request
-        .app_message
-        .tls_serialize_detached()
-        .map_err(|_| ApiError::Internal("application message does not serialize"))?;
-    let deliveries = room
-        .member_providers(ctx.hub.keys().provider())
-        .into_iter()
-        .map(|to| Delivery {
-            to,
-            event: Event::Application {
-                timestamp: ctx.now,
-                message: message.clone(),
-                frank: None,
-            },
-        })
-        .collect();
-    Ok((
-        SubmitMessageResponse::Accepted {
-            accepted_timestamp: ctx.now,
-            frank: None,
-        },
-        Some(deliveries),
-    ))
 }
 
 /// Accepts a commit or proposal bundle (protocol-06 §5.3).

@@ -12,7 +12,8 @@
 //!   writing each result in one store transaction.
 //! - [`fanout_worker`]: delivers the outbox to followers, in order, with retries.
 //! - [`peer_client`] + [`peers`]: calling peers by domain, their directories.
-//! - [`client_api`]: `/metrics` and the admin API on the internal listener.
+//! - [`client_api`]: `/metrics` and the admin API on the internal listener;
+//!   [`provisioning`]: the operations behind it, for embedders.
 //! - [`pki`], [`tls`], [`listener`], [`config`]: setup.
 
 #![forbid(unsafe_code)]
@@ -35,6 +36,7 @@ pub mod metrics;
 pub mod peer_client;
 pub mod peers;
 pub mod pki;
+pub mod provisioning;
 mod sequencer;
 pub mod server;
 mod state;

@@ -291,7 +291,7 @@ async fn process(
             .into_iter()
             .map(|input| match input {
                 Input::Submit(request, peer) => {
-                    Output::Submit(hub_steps::submit(&room, ctx, &request, &peer))
+                    Output::Submit(hub_steps::submit(&mut room, ctx, &request, &peer))
                 }
                 Input::Update(request, peer, routes) => {
                     Output::Update(hub_steps::update(&mut room, ctx, request, &routes, &peer))

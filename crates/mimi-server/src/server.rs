@@ -188,6 +188,9 @@ pub fn run_from_file(path: &std::path::Path) -> std::process::ExitCode {
         }
     };
     init_tracing(config.log_format);
+    // Our own TLS configs name their provider; this covers any library that
+    // builds one from the process default.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

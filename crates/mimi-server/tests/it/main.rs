@@ -1,0 +1,9 @@
+//! Multi-process federation tests: real `mimi-server` processes on loopback,
+//! each with its own store, certificate and ports, driven by real MLS clients.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is a failure with context
+
+mod auth;
+mod common;
+mod durability;
+mod rooms;
