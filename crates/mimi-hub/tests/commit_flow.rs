@@ -12,53 +12,13 @@ use mimi_proto::components::ParticipantListUpdate;
 use mimi_proto::{ProviderId, RoomId};
 use openmls::prelude::tls_codec::Deserialize as _;
 use openmls::prelude::{
-    AppDataDictionary, LeafNodeParameters, MlsGroup, MlsMessageBodyIn, MlsMessageIn,
-    ProcessedMessageContent, RatchetTreeIn,
+    AppDataDictionary, MlsGroup, MlsMessageBodyIn, MlsMessageIn, ProcessedMessageContent,
+    RatchetTreeIn,
 };
 use openmls_traits::OpenMlsProvider as _;
 use support::*;
 
 const MEMBER: u32 = 2;
-
-/// Adds bob (b.example) as a member; returns his group.
-fn add_bob(w: &mut World, bob: &Client) -> MlsGroup {
-    let (kp, kp_ref) = bob.key_package();
-    w.room
-        .record_key_packages(&ProviderId::from_domain("b.example").unwrap(), [kp_ref]);
-    let out = commit(
-        &w.alice,
-        &mut w.alice_group,
-        Inline {
-            adds: vec![kp],
-            app: vec![add_user(bob.user(), MEMBER)],
-            ..Default::default()
-        },
-        Vec::new(),
-    );
-    let accepted = w.room.accept_commit(&w.hub, bundle(&out), NOW).unwrap();
-    w.alice_group
-        .merge_pending_commit(&w.alice.provider)
-        .unwrap();
-    let (message, tree) = welcome_of(&accepted.deliveries);
-    join(bob, &message, &tree)
-}
-
-fn process_commit(c: &Client, group: &mut MlsGroup, out: &OutgoingCommit) {
-    let msg = wire(&out.commit).try_into_protocol_message().unwrap();
-    match group
-        .process_message(&c.provider, msg)
-        .unwrap()
-        .into_content()
-    {
-        ProcessedMessageContent::StagedCommitMessage(staged) => {
-            group.merge_staged_commit(&c.provider, *staged).unwrap();
-        }
-        ProcessedMessageContent::UnresolvedAppDataCommit(_) => {
-            panic!("tests only process plain commits here")
-        }
-        other => panic!("expected a commit, got {other:?}"),
-    }
-}
 
 #[test]
 fn follower_user_is_added_and_welcome_goes_only_to_its_provider() {
@@ -217,28 +177,7 @@ fn concurrent_commits_first_wins_others_get_wrong_epoch() {
         },
         Vec::new(),
     );
-    let (c, wl, gi) = bob_group
-        .commit_builder()
-        .leaf_node_parameters(LeafNodeParameters::default())
-        .load_psks(bob.provider.storage())
-        .unwrap()
-        .create_group_info(true)
-        .build(
-            bob.provider.rand(),
-            bob.provider.crypto(),
-            bob.identity.signer(),
-            |_| true,
-        )
-        .unwrap()
-        .stage_commit(&bob.provider)
-        .unwrap()
-        .into_contents();
-    assert!(wl.is_none());
-    let from_bob = OutgoingCommit {
-        commit: c,
-        welcome: None,
-        group_info: gi.unwrap().into(),
-    };
+    let from_bob = self_update(&bob, &mut bob_group);
 
     w.room
         .accept_commit(&w.hub, bundle(&from_bob), NOW)

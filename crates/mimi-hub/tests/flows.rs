@@ -9,7 +9,7 @@ use mimi_client::room::OutgoingCommit;
 use mimi_hub::HubError;
 use mimi_policy::{Claims, Preset};
 use mimi_proto::components::{BANNED_ROLE, ParticipantListUpdate, UserindexRolePair};
-use openmls::prelude::{LeafNodeIndex, LeafNodeParameters, MlsGroup, ProcessedMessageContent};
+use openmls::prelude::{LeafNodeIndex, MlsGroup};
 use openmls_traits::OpenMlsProvider as _;
 use support::*;
 
@@ -42,42 +42,6 @@ fn add_all(w: &mut World, users: &[Client]) -> Vec<MlsGroup> {
         .unwrap();
     let (welcome, tree) = welcome_of(&accepted.deliveries);
     users.iter().map(|c| join(c, &welcome, &tree)).collect()
-}
-
-fn self_update(c: &Client, group: &mut MlsGroup) -> OutgoingCommit {
-    let (commit, _, gi) = group
-        .commit_builder()
-        .leaf_node_parameters(LeafNodeParameters::default())
-        .load_psks(c.provider.storage())
-        .unwrap()
-        .create_group_info(true)
-        .build(
-            c.provider.rand(),
-            c.provider.crypto(),
-            c.identity.signer(),
-            |_| true,
-        )
-        .unwrap()
-        .stage_commit(&c.provider)
-        .unwrap()
-        .into_contents();
-    OutgoingCommit {
-        commit,
-        welcome: None,
-        group_info: gi.unwrap().into(),
-    }
-}
-
-fn apply(c: &Client, group: &mut MlsGroup, out: &OutgoingCommit) {
-    let msg = wire(&out.commit).try_into_protocol_message().unwrap();
-    let ProcessedMessageContent::StagedCommitMessage(staged) = group
-        .process_message(&c.provider, msg)
-        .unwrap()
-        .into_content()
-    else {
-        panic!("expected a plain commit")
-    };
-    group.merge_staged_commit(&c.provider, *staged).unwrap();
 }
 
 #[test]
@@ -128,7 +92,7 @@ fn eight_concurrent_committers_one_wins_per_epoch_and_all_converge() {
         for (i, (c, g)) in clients.iter_mut().enumerate() {
             if i != wi {
                 g.clear_pending_commit(c.provider.storage()).unwrap();
-                apply(c, g, &wout);
+                process_commit(c, g, &wout);
             }
         }
         accepted_log.push(wout);

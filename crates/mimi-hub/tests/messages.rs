@@ -21,28 +21,6 @@ use openmls_traits::OpenMlsProvider as _;
 use sha2::Sha256;
 use support::*;
 
-fn add_bob(w: &mut World, bob: &Client) -> MlsGroup {
-    let (kp, kp_ref) = bob.key_package();
-    w.room
-        .record_key_packages(&ProviderId::from_domain("b.example").unwrap(), [kp_ref]);
-    let out = commit(
-        &w.alice,
-        &mut w.alice_group,
-        Inline {
-            adds: vec![kp],
-            app: vec![add_user(bob.user(), 2)],
-            ..Default::default()
-        },
-        Vec::new(),
-    );
-    let accepted = w.room.accept_commit(&w.hub, bundle(&out), NOW).unwrap();
-    w.alice_group
-        .merge_pending_commit(&w.alice.provider)
-        .unwrap();
-    let (message, tree) = welcome_of(&accepted.deliveries);
-    join(bob, &message, &tree)
-}
-
 /// Encrypts a franked text message from `c` in `group`; returns the message
 /// and the content bytes.
 fn franked_message(

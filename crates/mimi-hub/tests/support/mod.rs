@@ -340,3 +340,66 @@ pub fn welcome_of(deliveries: &[mimi_hub::Delivery]) -> (Vec<u8>, Vec<u8>) {
 pub fn user(uri: &str) -> UserId {
     UserId::parse(uri).unwrap()
 }
+
+/// Adds bob (b.example) to alice's room as a member (role 2); returns his group.
+pub fn add_bob(w: &mut World, bob: &Client) -> MlsGroup {
+    let (kp, kp_ref) = bob.key_package();
+    w.room
+        .record_key_packages(&ProviderId::from_domain("b.example").unwrap(), [kp_ref]);
+    let out = commit(
+        &w.alice,
+        &mut w.alice_group,
+        Inline {
+            adds: vec![kp],
+            app: vec![add_user(bob.user(), 2)],
+            ..Default::default()
+        },
+        Vec::new(),
+    );
+    let accepted = w.room.accept_commit(&w.hub, bundle(&out), NOW).unwrap();
+    w.alice_group
+        .merge_pending_commit(&w.alice.provider)
+        .unwrap();
+    let (message, tree) = welcome_of(&accepted.deliveries);
+    join(bob, &message, &tree)
+}
+
+/// A self-update commit (no room-state change).
+pub fn self_update(c: &Client, group: &mut MlsGroup) -> OutgoingCommit {
+    let (commit, _, gi) = group
+        .commit_builder()
+        .leaf_node_parameters(openmls::prelude::LeafNodeParameters::default())
+        .load_psks(c.provider.storage())
+        .unwrap()
+        .create_group_info(true)
+        .build(
+            c.provider.rand(),
+            c.provider.crypto(),
+            c.identity.signer(),
+            |_| true,
+        )
+        .unwrap()
+        .stage_commit(&c.provider)
+        .unwrap()
+        .into_contents();
+    OutgoingCommit {
+        commit,
+        welcome: None,
+        group_info: gi.unwrap().into(),
+    }
+}
+
+/// Processes and merges a plain commit (no AppDataUpdates) fanned out by the hub.
+pub fn process_commit(c: &Client, group: &mut MlsGroup, out: &OutgoingCommit) {
+    let msg = wire(&out.commit).try_into_protocol_message().unwrap();
+    match group
+        .process_message(&c.provider, msg)
+        .unwrap()
+        .into_content()
+    {
+        openmls::prelude::ProcessedMessageContent::StagedCommitMessage(staged) => {
+            group.merge_staged_commit(&c.provider, *staged).unwrap();
+        }
+        other => panic!("expected a plain commit, got {other:?}"),
+    }
+}
