@@ -7,19 +7,16 @@
 //! the hub checks it (abuse reports, §5.9).
 
 use openmls::prelude::{OpenMlsCrypto, SignaturePublicKey};
-use tls_codec::{Serialize as _, VLByteSlice};
 
 use mimi_policy::RoomState;
 use mimi_proto::components::{CredentialType, ParticipantId};
+use mimi_proto::franking::{FRANKING_INTEGRITY_LABEL, ServerFrankingContext};
 use mimi_proto::messages::Frank;
 use mimi_proto::messages::crypto::verify_with_label;
 use mimi_proto::mls_profile::CIPHERSUITE;
 use mimi_proto::{MimiUri, RoomId};
 
 use crate::events::FrankError;
-
-/// The label of the frank's integrity signature.
-pub const FRANKING_INTEGRITY_LABEL: &str = "FrankingIntegrityTBS";
 
 /// Verifies `frank` for a message `sender` sent to `room`, accepted by the
 /// hub at `accepted_timestamp`. The caller has checked that the AAD's
@@ -53,8 +50,14 @@ pub fn verify_frank(
     if !names_hub {
         return Err(FrankError::NoKey);
     }
-    let tbs = integrity_tbs(sender, room, accepted_timestamp, &frank.server_frank)
-        .map_err(|()| FrankError::Malformed)?;
+    let context = ServerFrankingContext {
+        sender_uri: sender.as_uri().clone(),
+        room_uri: room.clone(),
+        accepted_timestamp,
+    };
+    let tbs = context
+        .integrity_tbs(&frank.server_frank, CIPHERSUITE)
+        .map_err(|_| FrankError::Malformed)?;
     verify_with_label(
         crypto,
         CIPHERSUITE.signature_algorithm(),
@@ -66,44 +69,88 @@ pub fn verify_frank(
     .map_err(|_| FrankError::Signature)
 }
 
-/// `FrankingIntegrityTBS { opaque server_frank[32]; CipherSuite
-/// franking_signature_ciphersuite; ServerFrankingContext context; }` with
-/// `ServerFrankingContext { IdentifierUri sender_uri; IdentifierUri room_uri;
-/// uint64 accepted_timestamp; }`.
-pub(crate) fn integrity_tbs(
-    sender: &ParticipantId,
-    room: &RoomId,
-    accepted_timestamp: u64,
-    server_frank: &[u8; 32],
-) -> Result<Vec<u8>, ()> {
-    let mut out = server_frank.to_vec();
-    out.extend((CIPHERSUITE as u16).to_be_bytes());
-    VLByteSlice(sender.as_bytes())
-        .tls_serialize(&mut out)
-        .map_err(|_| ())?;
-    VLByteSlice(room.as_bytes())
-        .tls_serialize(&mut out)
-        .map_err(|_| ())?;
-    out.extend(accepted_timestamp.to_be_bytes());
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
+    use openmls_basic_credential::SignatureKeyPair;
+    use openmls_rust_crypto::OpenMlsRustCrypto;
+    use openmls_traits::OpenMlsProvider as _;
+
+    use mimi_policy::{Member, Preset};
+    use mimi_proto::components::{FrankingAgentData, MlsCredential};
+    use mimi_proto::messages::crypto::sign_with_label;
+
     use super::*;
 
+    fn state(hub_identity: &str, key: &SignatureKeyPair) -> RoomState {
+        let room = RoomId::parse("mimi://hub.example/r/x").unwrap();
+        let alice = ParticipantId::parse("mimi://a.example/u/alice").unwrap();
+        let t = Preset::PrivateGroup.template();
+        let mut c = t.components(
+            room,
+            vec![mimi_proto::components::UserRolePair {
+                user: alice.clone(),
+                role_index: t.creator_role,
+            }],
+        );
+        c.franking_agent = Some(FrankingAgentData {
+            franking_signature_key: key.to_public_vec(),
+            credential: MlsCredential {
+                credential_type: CredentialType::BASIC,
+                content: hub_identity.as_bytes().to_vec(),
+            },
+        });
+        let client = mimi_proto::ClientId::parse("mimi://a.example/d/alice/p").unwrap();
+        RoomState::from_committed(c, vec![Member::basic(client, alice)]).unwrap()
+    }
+
+    fn frank(key: &SignatureKeyPair, sender: &ParticipantId, room: &RoomId, ts: u64) -> Frank {
+        let context = ServerFrankingContext {
+            sender_uri: sender.as_uri().clone(),
+            room_uri: room.clone(),
+            accepted_timestamp: ts,
+        };
+        let server_frank = [7; 32];
+        let tbs = context.integrity_tbs(&server_frank, CIPHERSUITE).unwrap();
+        Frank {
+            server_frank,
+            franking_signature_ciphersuite: CIPHERSUITE,
+            franking_integrity_signature: sign_with_label(key, FRANKING_INTEGRITY_LABEL, &tbs)
+                .unwrap(),
+        }
+    }
+
     #[test]
-    fn tbs_layout_matches_the_draft_by_hand() {
-        let sender = ParticipantId::parse("mimi://b.example/u/bob").unwrap();
-        let room = RoomId::parse("mimi://a.example/r/x").unwrap();
-        let tbs = integrity_tbs(&sender, &room, 0x0102_0304_0506_0708, &[0x55; 32]).unwrap();
-        let mut want = vec![0x55; 32];
-        want.extend([0x00, 0x01]);
-        want.push(0x16);
-        want.extend(b"mimi://b.example/u/bob");
-        want.push(0x14);
-        want.extend(b"mimi://a.example/r/x");
-        want.extend([1, 2, 3, 4, 5, 6, 7, 8]);
-        assert_eq!(tbs, want);
+    fn verifies_the_hub_signature_over_the_recomputed_context() {
+        let provider = OpenMlsRustCrypto::default();
+        let key = SignatureKeyPair::new(CIPHERSUITE.signature_algorithm()).unwrap();
+        let room = RoomId::parse("mimi://hub.example/r/x").unwrap();
+        let alice = ParticipantId::parse("mimi://a.example/u/alice").unwrap();
+        let s = state("mimi://hub.example/u/mimi-hub", &key);
+        let f = frank(&key, &alice, &room, 42);
+        let crypto = provider.crypto();
+        assert_eq!(verify_frank(crypto, &s, &room, &alice, 42, &f), Ok(()));
+        // Another timestamp, sender or suite: the context differs.
+        assert_eq!(
+            verify_frank(crypto, &s, &room, &alice, 43, &f),
+            Err(FrankError::Signature)
+        );
+        let bob = ParticipantId::parse("mimi://a.example/u/bob").unwrap();
+        assert_eq!(
+            verify_frank(crypto, &s, &room, &bob, 42, &f),
+            Err(FrankError::Signature)
+        );
+        let mut other_suite = f.clone();
+        other_suite.franking_signature_ciphersuite =
+            openmls::prelude::Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
+        assert_eq!(
+            verify_frank(crypto, &s, &room, &alice, 42, &other_suite),
+            Err(FrankError::Ciphersuite)
+        );
+        // A franking agent of another domain is not the room's hub.
+        let s = state("mimi://evil.example/u/mimi-hub", &key);
+        assert_eq!(
+            verify_frank(crypto, &s, &room, &alice, 42, &f),
+            Err(FrankError::NoKey)
+        );
     }
 }

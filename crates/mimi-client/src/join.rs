@@ -4,14 +4,23 @@
 
 use std::collections::BTreeMap;
 
+use openmls::messages::group_info::VerifiableGroupInfo;
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{MlsGroup, MlsMessageBodyIn, MlsMessageIn, RatchetTreeIn, StagedWelcome};
 use openmls_rust_crypto::OpenMlsRustCrypto;
 use openmls_traits::OpenMlsProvider as _;
+use openmls_traits::crypto::OpenMlsCrypto as _;
+use openmls_traits::random::OpenMlsRand as _;
+use openmls_traits::types::HpkePrivateKey;
 
 use mimi_policy::JoinPath;
 use mimi_proto::RoomId;
 use mimi_proto::components::BANNED_ROLE;
+use mimi_proto::messages::{
+    GroupInfoRatchetTreeTbe, GroupInfoRequest, GroupInfoRequestTbs, GroupInfoResponse,
+    RatchetTreeOption,
+};
+use mimi_proto::mls_profile::CIPHERSUITE;
 
 use crate::client::Client;
 use crate::client_room::{ClientRoom, RoomStatus, StoredMessage};
@@ -19,14 +28,134 @@ use crate::error::ClientError;
 use crate::events::RoomEvent;
 use crate::policy::{
     self, committed_state, committed_state_without, components_of, context, member_of,
+    server_claims,
 };
 use crate::room::{OutgoingCommit, join_config, join_external};
 use crate::store::Batch;
 
+/// A GroupInfoRequest in flight, with the HPKE key that opens the answer.
+pub struct GroupInfoAsk {
+    /// The room.
+    pub room: RoomId,
+    /// The request to send to the hub.
+    pub request: GroupInfoRequest,
+    private_key: HpkePrivateKey,
+}
+
+impl std::fmt::Debug for GroupInfoAsk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The private key never reaches logs.
+        f.debug_struct("GroupInfoAsk")
+            .field("room", &self.room)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Client {
+    /// A GroupInfoRequest for `room` (protocol-06 §5.6), signed with our key,
+    /// with a fresh HPKE key the hub encrypts its answer to. Send
+    /// [`GroupInfoAsk::request`] and pass the answer to
+    /// [`Client::join_from_group_info`].
+    ///
+    /// # Errors
+    /// [`ClientError::Crypto`] if key generation or signing fails.
+    pub fn request_group_info(
+        &self,
+        room: &RoomId,
+        join_code: Option<Vec<u8>>,
+    ) -> Result<GroupInfoAsk, ClientError> {
+        let ikm = self
+            .provider
+            .rand()
+            .random_vec(32)
+            .map_err(|e| ClientError::Crypto(format!("random: {e:?}")))?;
+        let keys = self
+            .provider
+            .crypto()
+            .derive_hpke_keypair(CIPHERSUITE.hpke_config(), &ikm)
+            .map_err(|e| ClientError::Crypto(format!("HPKE key: {e:?}")))?;
+        let request = GroupInfoRequestTbs {
+            cipher_suite: CIPHERSUITE,
+            requesting_signature_key: self.identity.signer().to_public_vec().into(),
+            requesting_credential: self.identity.credential_with_key().credential,
+            group_info_public_key: keys.public.into(),
+            joining_code: join_code.unwrap_or_default(),
+        }
+        .sign(self.identity.signer())
+        .map_err(|e| ClientError::Crypto(format!("signing GroupInfoRequest: {e}")))?;
+        Ok(GroupInfoAsk {
+            room: room.clone(),
+            request,
+            private_key: keys.private,
+        })
+    }
+
+    /// Joins by external commit from the hub's answer to our
+    /// GroupInfoRequest: checks the hub's signature and that the signer is
+    /// the room's hub, decrypts the GroupInfo and tree, and builds the
+    /// commit.
+    ///
+    /// # Errors
+    /// [`ClientError::State`] if the hub refused (`notAuthorized`,
+    /// `noSuchRoom`); [`ClientError::Malformed`] if the answer is for another
+    /// room, not signed by the room's hub, or does not decrypt; otherwise as
+    /// [`Client::join_by_external_commit`].
+    pub fn join_from_group_info(
+        &mut self,
+        ask: &GroupInfoAsk,
+        response: &GroupInfoResponse,
+    ) -> Result<OutgoingCommit, ClientError> {
+        let (tbs, signature) = match response {
+            GroupInfoResponse::Success { tbs, signature } => (tbs, signature),
+            GroupInfoResponse::NotAuthorized { .. } => {
+                return Err(ClientError::State("the hub refused the GroupInfo request"));
+            }
+            GroupInfoResponse::NoSuchRoom { .. } => {
+                return Err(ClientError::State("the hub does not host this room"));
+            }
+        };
+        if tbs.room_id != ask.room {
+            return Err(ClientError::Malformed(
+                "GroupInfoResponse is for another room",
+            ));
+        }
+        // Only the room's hub may answer for it (its identity is a user of the
+        // hub's domain), and the answer must verify under its key.
+        if server_claims(&tbs.hub_sender)?.user().domain() != ask.room.hub_domain() {
+            return Err(ClientError::Malformed(
+                "GroupInfoResponse signer is not the room's hub",
+            ));
+        }
+        tbs.verify(self.provider.crypto(), signature)
+            .map_err(|_| ClientError::Malformed("GroupInfoResponse signature does not verify"))?;
+        let tbe = GroupInfoRatchetTreeTbe::decrypt(
+            self.provider.crypto(),
+            CIPHERSUITE,
+            &ask.private_key,
+            &ask.room,
+            &tbs.encrypted_groupinfo_and_tree,
+        )
+        .map_err(|_| ClientError::Malformed("GroupInfo does not decrypt"))?;
+        let RatchetTreeOption::Full(tree) = tbe.ratchet_tree_option else {
+            return Err(ClientError::State("only a full ratchet tree is supported"));
+        };
+        let lists_hub = tbe
+            .group_info
+            .group_context()
+            .extensions()
+            .external_senders()
+            .is_some_and(|senders| senders.iter().any(|s| s == &tbs.hub_sender));
+        if !lists_hub {
+            return Err(ClientError::Malformed(
+                "the answering hub is not the room's external sender",
+            ));
+        }
+        self.join_external_typed(&ask.room, *tbe.group_info, tree)
+    }
+
     /// Joins `room` by external commit, as a new client of a listed user, from
-    /// the GroupInfo and ratchet tree the hub returned. The room is `Joining`
-    /// until [`Client::commit_accepted`].
+    /// the GroupInfo and ratchet tree the hub returned (both serialized). The
+    /// room is `Joining` until [`Client::commit_accepted`].
     ///
     /// # Errors
     /// [`ClientError::Malformed`] if the GroupInfo is not for `room`,
@@ -39,6 +168,23 @@ impl Client {
         group_info: &[u8],
         ratchet_tree: &[u8],
     ) -> Result<OutgoingCommit, ClientError> {
+        let MlsMessageBodyIn::GroupInfo(info) = MlsMessageIn::tls_deserialize_exact(group_info)
+            .map_err(|_| ClientError::Malformed("GroupInfo does not decode"))?
+            .extract()
+        else {
+            return Err(ClientError::Malformed("expected a GroupInfo"));
+        };
+        let tree = RatchetTreeIn::tls_deserialize_exact(ratchet_tree)
+            .map_err(|_| ClientError::Malformed("ratchet tree does not decode"))?;
+        self.join_external_typed(room, info, tree)
+    }
+
+    fn join_external_typed(
+        &mut self,
+        room: &RoomId,
+        info: VerifiableGroupInfo,
+        tree: RatchetTreeIn,
+    ) -> Result<OutgoingCommit, ClientError> {
         if self
             .rooms
             .get(room)
@@ -46,17 +192,9 @@ impl Client {
         {
             return Err(ClientError::State("we hold this room already"));
         }
-        let MlsMessageBodyIn::GroupInfo(info) = MlsMessageIn::tls_deserialize_exact(group_info)
-            .map_err(|_| ClientError::Malformed("GroupInfo does not decode"))?
-            .extract()
-        else {
-            return Err(ClientError::Malformed("expected a GroupInfo"));
-        };
         if info.group_id().as_slice() != room.group_uri().as_bytes() {
             return Err(ClientError::Malformed("GroupInfo is for another room"));
         }
-        let tree = RatchetTreeIn::tls_deserialize_exact(ratchet_tree)
-            .map_err(|_| ClientError::Malformed("ratchet tree does not decode"))?;
         let now = self.clock.now_ms();
         // A room we were removed from has the same group id: its old state
         // must go before the new group is stored under that id.

@@ -53,7 +53,8 @@ pub use events::{
     ReceivedMessage, RoomEvent,
 };
 pub use identity::Identity;
-pub use policy::{HUB_USER_LOCALPART, client_of};
+pub use join::GroupInfoAsk;
+pub use policy::client_of;
 pub use retry::{Retried, RetryError};
 pub use room::OutgoingCommit;
 pub use store::DATABASE_FILE;

@@ -23,18 +23,13 @@ use tls_codec::{DeserializeBytes as _, VLBytes};
 use mimi_policy::{
     Actor, Change, Claims, Commit, Context, Member, PolicyEnvelope, Proposal, RoomState, Staged,
 };
+use mimi_proto::ClientId;
 use mimi_proto::components::{
     AppDataUpdate, AppDataUpdateOperation, ComponentId, ParticipantId, RoomComponents,
 };
-use mimi_proto::{ClientId, ProviderId};
 
 use crate::error::ClientError;
 use crate::parse::parse_commit;
-
-/// The user name a hub's external-sender credential carries when it names
-/// only the provider (`mimi://<hub-domain>`): the hub then acts as
-/// `mimi://<hub-domain>/u/mimi-hub` (decision CL-4).
-pub const HUB_USER_LOCALPART: &str = "mimi-hub";
 
 /// Clients judge room rules, not the hub operator's envelope, which only the
 /// hub knows (decision CL-3).
@@ -121,27 +116,14 @@ pub(crate) fn member_of(credential: &Credential) -> Option<Member> {
 }
 
 /// The claims of an external sender (the hub or a follower): the user URI
-/// its credential names. A credential naming only a provider stands for that
-/// provider's hub user (decision CL-4).
+/// its credential names (the hub acts as `mimi://<hub-domain>/u/mimi-hub`,
+/// decision HUB-5).
 pub(crate) fn server_claims(sender: &ExternalSender) -> Result<Claims, ClientError> {
     let credential = external_sender_credential(sender)?;
     let basic = BasicCredential::try_from(credential)
         .map_err(|_| ClientError::Malformed("external sender credential is not basic"))?;
-    let identity = basic.identity();
-    if let Ok(user) = ParticipantId::parse_canonical(identity) {
-        return Ok(Claims::basic(user));
-    }
-    let provider = std::str::from_utf8(identity)
-        .ok()
-        .and_then(|s| ProviderId::parse(s).ok())
-        .ok_or(ClientError::Malformed(
-            "external sender credential names neither a user nor a provider",
-        ))?;
-    let user = ParticipantId::parse(&format!(
-        "mimi://{}/u/{HUB_USER_LOCALPART}",
-        provider.domain()
-    ))
-    .map_err(|_| ClientError::Internal("hub user URI does not parse"))?;
+    let user = ParticipantId::parse_canonical(basic.identity())
+        .map_err(|_| ClientError::Malformed("external sender credential names no user"))?;
     Ok(Claims::basic(user))
 }
 

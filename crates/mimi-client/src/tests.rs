@@ -24,7 +24,7 @@ use mimi_proto::mls_profile::CIPHERSUITE;
 use mimi_proto::{ClientId, ProviderId, RoomId, UserId};
 
 use super::*;
-use crate::franking::{FRANKING_INTEGRITY_LABEL, integrity_tbs};
+use mimi_proto::franking::{FRANKING_INTEGRITY_LABEL, ServerFrankingContext};
 
 const T0: u64 = 1_800_000_000_000;
 
@@ -177,16 +177,23 @@ impl Net {
             .ok()
             .and_then(|(aad, _)| aad.frank_aad().unwrap())
             .map(|item| {
-                let sender = ParticipantId::from(out.sending_uri.clone());
-                let mut context = integrity_tbs(&sender, &self.bus.room, ts, &[0; 32]).unwrap();
-                context.drain(..34);
+                let context = ServerFrankingContext {
+                    sender_uri: ParticipantId::from(out.sending_uri.clone())
+                        .as_uri()
+                        .clone(),
+                    room_uri: self.bus.room.clone(),
+                    accepted_timestamp: ts,
+                };
                 let mut mac =
                     Hmac::<Sha256>::new_from_slice(&self.bus.hub.franking_key(&self.bus.room))
                         .unwrap();
-                mac.update(item.franking_tag.as_bytes());
-                mac.update(&context);
+                mac.update(
+                    &context
+                        .mac_input(&item.franking_tag.as_bytes().clone())
+                        .unwrap(),
+                );
                 let server_frank: [u8; 32] = mac.finalize().into_bytes().into();
-                let tbs = integrity_tbs(&sender, &self.bus.room, ts, &server_frank).unwrap();
+                let tbs = context.integrity_tbs(&server_frank, CIPHERSUITE).unwrap();
                 Frank {
                     server_frank,
                     franking_signature_ciphersuite: CIPHERSUITE,

@@ -18,7 +18,7 @@
 //! - `store`: opening and migrating; `backend`: the two sqlx backends and query helpers.
 //! - `identity`, `key_packages`, `consent`: users, clients, KeyPackages, consent.
 //! - `rooms`: the room lock and accepted events; `history`: unlocked room reads.
-//! - `outbox`, `inbox`, `mailbox`: delivery; `notify`: wake-ups ([`Subscription`]).
+//! - `outbox`, `inbox`, `mailbox`, `members`: delivery; `notify`: wake-ups ([`Subscription`]).
 //! - `cache`: [`EpochCache`], the hot per-room state cache.
 
 #![forbid(unsafe_code)]
@@ -35,6 +35,7 @@ mod identity;
 mod inbox;
 mod key_packages;
 mod mailbox;
+mod members;
 mod migrate;
 mod model;
 mod notify;

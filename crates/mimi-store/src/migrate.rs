@@ -29,6 +29,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "delivery",
         include_str!("../migrations/sqlite/0003_delivery.sql"),
     ),
+    (
+        4,
+        "members",
+        include_str!("../migrations/sqlite/0004_members.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -47,6 +52,11 @@ pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
         3,
         "delivery",
         include_str!("../migrations/postgres/0003_delivery.sql"),
+    ),
+    (
+        4,
+        "members",
+        include_str!("../migrations/postgres/0004_members.sql"),
     ),
 ];
 

@@ -16,6 +16,7 @@ on_both_backends!(
     inbox_dedups_per_hub,
     mailbox_cursor_resumes,
     wakes_follow_commits,
+    room_members_are_shared_and_idempotent,
 );
 
 const LEASE_MS: u64 = 30_000;
@@ -321,6 +322,40 @@ async fn wakes_follow_commits(db: &TestDb) {
         let got = expect(vec![next(&mut there).await, next(&mut there).await]);
         assert_eq!(got, want);
     }
+}
+
+async fn room_members_are_shared_and_idempotent(db: &TestDb) {
+    let store = &db.store;
+    let other = db.second_instance().await;
+    let alice = user("alice");
+    let phone = add_client(store, &alice, "phone").await;
+    let laptop = add_client(store, &alice, "laptop").await;
+    let r = room("clubhouse");
+    assert!(store.add_room_member(&r, &phone, at(1)).await.unwrap());
+    assert!(!store.add_room_member(&r, &phone, at(2)).await.unwrap());
+    assert!(other.add_room_member(&r, &laptop, at(3)).await.unwrap());
+    assert_eq!(
+        other.room_members(&r).await.unwrap(),
+        vec![laptop.clone(), phone.clone()]
+    );
+    assert!(
+        store
+            .room_members(&room("elsewhere"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        store
+            .add_room_member(&r, &alice.client("ghost").unwrap(), at(4))
+            .await,
+        Err(StoreError::NotFound(Record::Client))
+    ));
+    assert!(store.remove_room_member(&r, &phone).await.unwrap());
+    assert!(!store.remove_room_member(&r, &phone).await.unwrap());
+    // Removing a client removes its memberships.
+    store.remove_client(&laptop).await.unwrap();
+    assert!(store.room_members(&r).await.unwrap().is_empty());
 }
 
 /// The next wake; the timeout only bounds a failing test, it does not synchronize.
