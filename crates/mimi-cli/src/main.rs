@@ -10,9 +10,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod content;
 mod exit;
 mod pki;
+mod server;
 
 /// mimi: a MIMI (More Instant Messaging Interoperability) server, client and toolkit.
 ///
@@ -28,7 +30,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a provider's MIMI server (hub for its rooms, follower elsewhere).
-    Server,
+    Server(server::ServerArgs),
     /// Act as a user's client against a provider's server.
     Client,
     /// Create a development PKI: a CA and one mutual-TLS certificate per provider.
@@ -39,6 +41,9 @@ enum Command {
     Content(content::ContentCommand),
     /// Bring up three providers on loopback and run the protocol's example flow.
     Demo,
+    /// Measure the server: a local federation under load.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 fn main() -> ExitCode {
@@ -46,7 +51,9 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Content(cmd) => content::run(cmd),
         Command::Pki(cmd) => pki::run(cmd),
-        Command::Server | Command::Client | Command::Demo => {
+        Command::Server(args) => server::run(args),
+        Command::Bench(cmd) => bench::run(cmd),
+        Command::Client | Command::Demo => {
             eprintln!(
                 "mimi: this subcommand is not available yet; see the README's status section"
             );

@@ -57,6 +57,7 @@ pub struct Running {
     stop: watch::Sender<bool>,
     federation: JoinHandle<std::io::Result<()>>,
     client_api: JoinHandle<std::io::Result<()>>,
+    maintenance: JoinHandle<()>,
     worker: Worker,
 }
 
@@ -80,6 +81,7 @@ impl Running {
                 Err(e) => tracing::error!(listener = name, error = %e, "listener task failed"),
             }
         }
+        let _ = self.maintenance.await;
         self.worker.shutdown().await;
         self.state.store.close().await;
         self.state.members.close().await;
@@ -147,6 +149,7 @@ pub async fn start(config: &Config, options: Options) -> Result<Running, ServerE
             .with_graceful_shutdown(client_stop)
             .await
     });
+    let maintenance = tokio::spawn(maintain(state.clone(), stop_signal(stop.subscribe())));
     let worker = Worker::spawn(
         state.clone(),
         RetryPolicy {
@@ -162,6 +165,7 @@ pub async fn start(config: &Config, options: Options) -> Result<Running, ServerE
         stop,
         federation,
         client_api,
+        maintenance,
         worker,
     })
 }
@@ -246,6 +250,45 @@ async fn wait_for_signal() {
         }
         Err(_) => {
             let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// How often expired bookkeeping is removed.
+const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(600);
+
+/// How long a received notify body's hash is remembered for dedup (the
+/// "rolling hash list" of protocol-06 §5.5). A hub retries within its backoff
+/// cap while it runs; a week also covers a hub that was down for days.
+const INBOX_DEDUP_WINDOW_MS: u64 = 7 * 24 * 3600 * 1000;
+
+/// Periodically forgets old notify hashes, expired KeyPackages and expired
+/// KeyPackageRef routes, until `stop`.
+async fn maintain(state: AppState, stop: impl std::future::Future<Output = ()>) {
+    use mimi_store::Timestamp;
+    tokio::pin!(stop);
+    loop {
+        let now = state.now_ms();
+        let store = &state.store;
+        let pruned = store
+            .prune_inbox(Timestamp(now.saturating_sub(INBOX_DEDUP_WINDOW_MS)))
+            .await;
+        let packages = store.purge_expired_key_packages(Timestamp(now)).await;
+        let routes = store.purge_key_package_routes(Timestamp(now)).await;
+        for (what, result) in [
+            ("inbox", pruned),
+            ("key packages", packages),
+            ("routes", routes),
+        ] {
+            match result {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(what, removed = n, "maintenance"),
+                Err(e) => tracing::warn!(what, error = %e, "maintenance failed"),
+            }
+        }
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(MAINTENANCE_INTERVAL) => {}
         }
     }
 }
