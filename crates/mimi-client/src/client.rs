@@ -15,7 +15,7 @@ use mimi_proto::messages::Frank;
 use mimi_proto::mls_profile::CIPHERSUITE;
 use mimi_proto::{ClientId, RoomId, UserId};
 
-use crate::client_room::{ClientRoom, RoomStatus, StoredMessage};
+use crate::client_room::{ClientRoom, History, RoomStatus, StoredMessage};
 use crate::error::ClientError;
 use crate::identity::Identity;
 use crate::policy::committed_state;
@@ -166,7 +166,7 @@ impl Client {
                     status,
                     created_ms: u64::try_from(row.created_ms).unwrap_or(0),
                     pending: None,
-                    history: Vec::new(),
+                    history: History::default(),
                 },
             );
         }
@@ -334,9 +334,10 @@ impl Client {
         mut message: StoredMessage,
     ) {
         message.seq = room.history.len() as u64;
+        let row_seq = message.seq;
         batch.messages.push(MessageRow {
             room: room.id.as_str().to_owned(),
-            seq: i64::try_from(message.seq).unwrap_or(i64::MAX),
+            seq: i64::try_from(row_seq).unwrap_or(i64::MAX),
             message_id: message.message_id.as_bytes().to_vec(),
             sender: message.sender.as_str().to_owned(),
             timestamp: i64::try_from(message.timestamp).unwrap_or(i64::MAX),

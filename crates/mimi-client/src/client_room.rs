@@ -1,6 +1,8 @@
 //! One room as a client holds it: the OpenMLS group, the room-policy state of
 //! the group's current epoch, and the message history.
 
+use std::collections::{HashMap, HashSet};
+
 use openmls::prelude::MlsGroup;
 
 use mimi_content::{MessageId, MimiContent};
@@ -76,6 +78,60 @@ impl StoredMessage {
     }
 }
 
+/// A room's messages, oldest first, indexed by message ID, by the wire hash
+/// of our own messages, and by topic, so each received message costs the
+/// same however long the history.
+#[derive(Debug, Default)]
+pub(crate) struct History {
+    messages: Vec<StoredMessage>,
+    by_id: HashMap<MessageId, usize>,
+    own_wire: HashSet<[u8; 32]>,
+    topics: HashSet<Vec<u8>>,
+}
+
+impl History {
+    /// Appends a message, numbering it.
+    pub(crate) fn push(&mut self, mut message: StoredMessage) {
+        message.seq = self.messages.len() as u64;
+        self.by_id.insert(message.message_id, self.messages.len());
+        if let Some(hash) = message.wire_hash {
+            self.own_wire.insert(hash);
+        }
+        if let Ok(content) = message.decode()
+            && !content.topic_id.is_empty()
+        {
+            self.topics.insert(content.topic_id);
+        }
+        self.messages.push(message);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    pub(crate) fn get(&self, id: &MessageId) -> Option<&StoredMessage> {
+        self.by_id.get(id).and_then(|i| self.messages.get(*i))
+    }
+
+    pub(crate) fn get_mut(&mut self, id: &MessageId) -> Option<&mut StoredMessage> {
+        self.by_id.get(id).and_then(|i| self.messages.get_mut(*i))
+    }
+
+    /// True if we sent a message with these wire bytes.
+    pub(crate) fn sent(&self, wire_hash: &[u8; 32]) -> bool {
+        self.own_wire.contains(wire_hash)
+    }
+
+    /// True if a message with this topic was seen.
+    pub(crate) fn knows_topic(&self, topic: &[u8]) -> bool {
+        self.topics.contains(topic)
+    }
+
+    pub(crate) fn as_slice(&self) -> &[StoredMessage] {
+        &self.messages
+    }
+}
+
 /// A room held by this client.
 pub struct ClientRoom {
     pub(crate) id: RoomId,
@@ -91,7 +147,7 @@ pub struct ClientRoom {
     pub(crate) created_ms: u64,
     /// What our pending commit does, for the event when it is merged.
     pub(crate) pending: Option<Summary>,
-    pub(crate) history: Vec<StoredMessage>,
+    pub(crate) history: History,
 }
 
 impl std::fmt::Debug for ClientRoom {
@@ -170,12 +226,12 @@ impl ClientRoom {
 
     /// The message history, oldest first.
     pub fn history(&self) -> &[StoredMessage] {
-        &self.history
+        self.history.as_slice()
     }
 
     /// A message by ID.
     pub fn message(&self, id: &MessageId) -> Option<&StoredMessage> {
-        self.history.iter().rev().find(|m| &m.message_id == id)
+        self.history.get(id)
     }
 
     /// True if a commit of ours awaits the hub's answer.

@@ -9,7 +9,7 @@ use mimi_content::{Disposition, MimiContent, NestedPart, Part};
 use mimi_policy::{Denial, Reason};
 use mimi_proto::components::{CapabilityType as C, ParticipantId};
 
-use crate::client_room::StoredMessage;
+use crate::client_room::History;
 
 /// The verdict on one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub(crate) fn check_content(
     state: &mimi_policy::RoomState,
     sender: &ParticipantId,
     content: &MimiContent,
-    history: &[StoredMessage],
+    history: &History,
 ) -> ContentVerdict {
     // CC-1: any message needs an active sender whose role holds canSendMessage.
     if let Err(d) = state.check_sender(sender) {
@@ -66,8 +66,7 @@ pub(crate) fn check_content(
         // someone else's message (the strict reading).
         if let Some(target) = &content.replaces {
             let original = history
-                .iter()
-                .find(|m| &m.message_id == target)
+                .get(target)
                 .and_then(|m| m.decode().ok().map(|c| (m.sender.clone(), c)));
             let own = original
                 .as_ref()
@@ -104,9 +103,7 @@ pub(crate) fn check_content(
         }
         // CC-6: topics: the first message of a topic starts it.
         if !content.topic_id.is_empty() && content.replaces.is_none() {
-            let known = history
-                .iter()
-                .any(|m| m.decode().is_ok_and(|c| c.topic_id == content.topic_id));
+            let known = history.knows_topic(&content.topic_id);
             need(if known {
                 C::CAN_REPLY_IN_TOPIC
             } else {

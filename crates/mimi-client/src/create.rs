@@ -7,7 +7,7 @@ use openmls::prelude::tls_codec::Serialize as _;
 use openmls::prelude::{AppDataDictionary, ExternalSender, MlsMessageOut};
 use openmls::treesync::RatchetTree;
 
-use mimi_policy::{Member, Preset, RoomState};
+use mimi_policy::{Member, Preset, RoomState, RoomTemplate};
 use mimi_proto::RoomId;
 use mimi_proto::components::{
     FrankingAgentData, MlsCredential, ParticipantId, RoomComponents, UserRolePair,
@@ -15,7 +15,7 @@ use mimi_proto::components::{
 use mimi_proto::messages::crypto::external_sender_key;
 
 use crate::client::Client;
-use crate::client_room::{ClientRoom, RoomStatus};
+use crate::client_room::{ClientRoom, History, RoomStatus};
 use crate::error::ClientError;
 use crate::policy::{committed_state, context, external_sender_credential, server_claims};
 use crate::room::{create_group, export_for_hub};
@@ -48,24 +48,38 @@ impl Client {
         preset: Preset,
         hub: ExternalSender,
     ) -> Result<CreatedRoom, ClientError> {
+        self.create_room_from(room, &preset.template(), Some(preset), hub)
+    }
+
+    /// Creates `room` from a template (a preset, possibly adjusted: e.g. an
+    /// enforcer role for the hub), as [`Client::create_room`] does. `preset`
+    /// names the preset it came from, if any, for the hub's envelope.
+    ///
+    /// # Errors
+    /// As [`Client::create_room`].
+    pub fn create_room_from(
+        &mut self,
+        room: &RoomId,
+        template: &RoomTemplate,
+        preset: Option<Preset>,
+        hub: ExternalSender,
+    ) -> Result<CreatedRoom, ClientError> {
         if self.rooms.contains_key(room) {
             return Err(ClientError::State("room exists already"));
         }
-        let components = initial_components(self, room, preset, &hub)?;
+        let components = initial_components(self, room, template, &hub)?;
         let me = Member::basic(
             self.client_id().clone(),
             ParticipantId::from(self.user().clone()),
         );
         let now = self.clock.now_ms();
         // The same checks the hub runs: a room it would refuse is never made.
-        RoomState::create(&context(now), Some(preset), components.clone(), vec![me]).map_err(
-            |d| {
-                ClientError::Denied(Box::new(mimi_policy::Rejection {
-                    denial: d,
-                    proposal: None,
-                }))
-            },
-        )?;
+        RoomState::create(&context(now), preset, components.clone(), vec![me]).map_err(|d| {
+            ClientError::Denied(Box::new(mimi_policy::Rejection {
+                denial: d,
+                proposal: None,
+            }))
+        })?;
         let mut dictionary = AppDataDictionary::new();
         for entry in components
             .to_entries()
@@ -83,7 +97,7 @@ impl Client {
             status: RoomStatus::Active,
             created_ms: now,
             pending: None,
-            history: Vec::new(),
+            history: History::default(),
         };
         let batch = Batch {
             rooms: vec![Client::room_row(&r)],
@@ -105,10 +119,9 @@ impl Client {
 fn initial_components(
     client: &Client,
     room: &RoomId,
-    preset: Preset,
+    template: &RoomTemplate,
     hub: &ExternalSender,
 ) -> Result<RoomComponents, ClientError> {
-    let template = preset.template();
     let mut participants = vec![UserRolePair {
         user: ParticipantId::from(client.user().clone()),
         role_index: template.creator_role,

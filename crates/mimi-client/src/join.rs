@@ -23,7 +23,7 @@ use mimi_proto::messages::{
 use mimi_proto::mls_profile::CIPHERSUITE;
 
 use crate::client::Client;
-use crate::client_room::{ClientRoom, RoomStatus, StoredMessage};
+use crate::client_room::{ClientRoom, History, RoomStatus};
 use crate::error::ClientError;
 use crate::events::RoomEvent;
 use crate::policy::{
@@ -376,16 +376,16 @@ fn retire_removed(
     rooms: &mut BTreeMap<RoomId, ClientRoom>,
     provider: &OpenMlsRustCrypto,
     group_id: &[u8],
-) -> Result<Vec<StoredMessage>, ClientError> {
+) -> Result<History, ClientError> {
     let Some(room) = rooms
         .values()
         .find(|r| r.status == RoomStatus::Removed && r.group.group_id().as_slice() == group_id)
         .map(|r| r.id.clone())
     else {
-        return Ok(Vec::new());
+        return Ok(History::default());
     };
     let Some(mut old) = rooms.remove(&room) else {
-        return Ok(Vec::new());
+        return Ok(History::default());
     };
     old.group
         .delete(provider.storage())

@@ -160,9 +160,8 @@ impl Client {
             .ok_or_else(|| ClientError::UnknownRoom(room.clone()))?;
         let stored = r
             .history
-            .iter_mut()
-            .rev()
-            .find(|m| m.own && &m.message_id == message_id)
+            .get_mut(message_id)
+            .filter(|m| m.own)
             .ok_or(ClientError::State("no message of ours with this id"))?;
         if let Some(f) = &frank {
             verify_frank(
@@ -177,10 +176,9 @@ impl Client {
         }
         stored.timestamp = accepted_timestamp;
         stored.frank = frank;
-        let mut batch = Batch::default();
-        let seq = stored.seq;
-        if let Some(m) = r.history.get(usize::try_from(seq).unwrap_or(usize::MAX)) {
-            batch.messages.push(crate::store::MessageRow {
+        let m = &*stored;
+        let batch = Batch {
+            messages: vec![crate::store::MessageRow {
                 room: room.as_str().to_owned(),
                 seq: i64::try_from(m.seq).unwrap_or(i64::MAX),
                 message_id: m.message_id.as_bytes().to_vec(),
@@ -190,8 +188,9 @@ impl Client {
                 frank: m.frank.as_ref().and_then(crate::client::frank_bytes),
                 own: m.own,
                 wire_hash: m.wire_hash.map(|h| h.to_vec()),
-            });
-        }
+            }],
+            ..Batch::default()
+        };
         self.persist(batch)
     }
 
@@ -224,7 +223,7 @@ impl Client {
             });
         }
         let hash: [u8; 32] = Sha256::digest(bytes).into();
-        if r.history.iter().rev().any(|m| m.wire_hash == Some(hash)) {
+        if r.history.sent(&hash) {
             return Ok(RoomEvent::Ignored {
                 room: Some(room),
                 reason: "our own message",
@@ -282,7 +281,7 @@ impl Client {
             ContentVerdict::BadEdit(why) => return discard(DiscardReason::Edit(why)),
         }
         let message_id = received.message_id_with(sender.as_str(), room.as_str())?;
-        if r.history.iter().any(|m| m.message_id == message_id) {
+        if r.history.get(&message_id).is_some() {
             return discard(DiscardReason::Duplicate);
         }
 

@@ -94,6 +94,107 @@ mod tests {
         }
     }
 
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(12))]
+        /// A commit OpenMLS builds reads back with the same proposals, in
+        /// OpenMLS's commit order (Adds, then the others in input order).
+        #[test]
+        fn real_commits_read_back(
+            adds in 0usize..3,
+            updates in proptest::collection::vec(
+                (0x8000u16..0x8010, proptest::collection::vec(any::<u8>(), 0..64)),
+                0..3,
+            ),
+        ) {
+            use openmls::prelude::tls_codec::Serialize as _;
+            use openmls::prelude::{AppDataUpdateProposal, AppDataUpdateOperation, Proposal};
+            use openmls::messages::proposals_in::ProposalIn;
+            use openmls_rust_crypto::OpenMlsRustCrypto;
+
+            use crate::identity::Identity;
+            use crate::room::create_group;
+
+            let provider = OpenMlsRustCrypto::default();
+            let me = Identity::generate(
+                mimi_proto::ClientId::parse("mimi://a.example/d/alice/p").unwrap(),
+            )
+            .unwrap();
+            let hub = openmls_basic_credential::SignatureKeyPair::new(
+                mimi_proto::mls_profile::CIPHERSUITE.signature_algorithm(),
+            )
+            .unwrap();
+            let room = mimi_proto::RoomId::parse("mimi://a.example/r/x").unwrap();
+            let sender = openmls::prelude::ExternalSender::new(
+                hub.to_public_vec().into(),
+                openmls::prelude::BasicCredential::new(b"mimi://a.example/u/mimi-hub".to_vec())
+                    .into(),
+            );
+            let mut dict = openmls::prelude::AppDataDictionary::new();
+            for (id, _) in &updates {
+                dict.insert(*id, Vec::new());
+            }
+            let mut group = create_group(&provider, &me, &room, sender, dict).unwrap();
+            let joiners: Vec<_> = (0..adds)
+                .map(|i| {
+                    let p = OpenMlsRustCrypto::default();
+                    let id = Identity::generate(
+                        mimi_proto::ClientId::parse(&format!("mimi://b.example/d/u{i}/p")).unwrap(),
+                    )
+                    .unwrap();
+                    id.key_package(&p).unwrap()
+                })
+                .collect();
+            // Each component at most once (OpenMLS forbids updating one twice
+            // without a component handler; the shape is what matters here).
+            let mut seen = std::collections::BTreeSet::new();
+            let updates: Vec<_> = updates.into_iter().filter(|(id, _)| seen.insert(*id)).collect();
+            let mut builder = group
+                .commit_builder()
+                .propose_adds(joiners.clone())
+                .add_proposals(updates.iter().map(|(id, data)| {
+                    Proposal::AppDataUpdate(Box::new(AppDataUpdateProposal::update(*id, data.clone())))
+                }))
+                .load_psks(openmls_traits::OpenMlsProvider::storage(&provider))
+                .unwrap();
+            let mut updater = builder.app_data_dictionary_updater();
+            for (id, data) in &updates {
+                updater.set(openmls::component::ComponentData::from_parts(*id, data.clone().into()));
+            }
+            builder.with_app_data_dictionary_updates(updater.changes());
+            let bundle = builder
+                .build(
+                    openmls_traits::OpenMlsProvider::rand(&provider),
+                    openmls_traits::OpenMlsProvider::crypto(&provider),
+                    me.signer(),
+                    |_| true,
+                )
+                .unwrap()
+                .stage_commit(&provider)
+                .unwrap();
+            let bytes = bundle.commit().tls_serialize_detached().unwrap();
+            let parsed = parse_commit(&bytes).unwrap();
+            prop_assert_eq!(parsed.proposals.len(), adds + updates.len());
+            prop_assert!(matches!(parsed.sender, Sender::Member(_)));
+            for (i, p) in parsed.proposals.iter().enumerate() {
+                let ProposalOrRefIn::Proposal(p) = p else {
+                    return Err(TestCaseError::fail("by reference"));
+                };
+                match (i < adds, &**p) {
+                    (true, ProposalIn::Add(_)) => {}
+                    (false, ProposalIn::AppDataUpdate(u)) => {
+                        let (id, data) = &updates[i - adds];
+                        prop_assert_eq!(u.component_id(), *id);
+                        let AppDataUpdateOperation::Update(got) = u.operation() else {
+                            return Err(TestCaseError::fail("not an update"));
+                        };
+                        prop_assert_eq!(got.as_slice(), data.as_slice());
+                    }
+                    (_, other) => return Err(TestCaseError::fail(format!("{other:?}"))),
+                }
+            }
+        }
+    }
+
     #[test]
     fn refuses_other_wire_formats_and_content_types() {
         // version 1, wire format private (2).

@@ -286,7 +286,72 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    fn message_row() -> impl Strategy<Value = MessageRow> {
+        (
+            0i64..1000,
+            proptest::collection::vec(any::<u8>(), 32),
+            "[a-z]{1,12}",
+            any::<i64>(),
+            proptest::collection::vec(any::<u8>(), 0..300),
+            proptest::option::of(proptest::collection::vec(any::<u8>(), 0..80)),
+            any::<bool>(),
+            proptest::option::of(proptest::collection::vec(any::<u8>(), 32)),
+        )
+            .prop_map(
+                |(seq, message_id, who, timestamp, content, frank, own, wire_hash)| MessageRow {
+                    room: "mimi://hub.example/r/x".into(),
+                    seq,
+                    message_id,
+                    sender: format!("mimi://a.example/u/{who}"),
+                    timestamp,
+                    content,
+                    frank,
+                    own,
+                    wire_hash,
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+        /// What a batch writes is exactly what a reopen reads back.
+        #[test]
+        fn rows_round_trip(
+            kv in proptest::collection::hash_map(
+                proptest::collection::vec(any::<u8>(), 1..40),
+                proptest::collection::vec(any::<u8>(), 0..200),
+                0..20,
+            ),
+            messages in proptest::collection::vec(message_row(), 0..10),
+            cursor in any::<u64>(),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut store = Store::open(dir.path()).unwrap();
+            let mut unique = HashMap::new();
+            for m in messages {
+                unique.insert(m.seq, m);
+            }
+            let mut messages: Vec<MessageRow> = unique.into_values().collect();
+            messages.sort_by_key(|m| m.seq);
+            store
+                .commit(&Batch {
+                    kv_put: kv.clone().into_iter().collect(),
+                    meta: vec![("cursor", cursor.to_be_bytes().to_vec())],
+                    messages: messages.clone(),
+                    ..Batch::default()
+                })
+                .unwrap();
+            drop(store);
+            let loaded = Store::open(dir.path()).unwrap().load().unwrap();
+            prop_assert_eq!(loaded.kv, kv);
+            prop_assert_eq!(loaded.messages, messages);
+            prop_assert_eq!(loaded.meta.get("cursor"), Some(&cursor.to_be_bytes().to_vec()));
+        }
+    }
 
     #[test]
     fn batch_is_atomic_and_survives_reopen() {

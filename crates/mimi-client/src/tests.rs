@@ -915,3 +915,116 @@ fn restart_from_disk_keeps_receiving() {
     let reopened = Client::open(dir.path()).unwrap();
     assert_eq!(reopened.room(&room).unwrap().history().len(), 3);
 }
+
+#[test]
+fn every_content_kind_passes_receiver_checks() {
+    use mimi_content::{
+        Disposition, EncryptedAttachment, Expiration, MessageStatusReport, NestedPart,
+    };
+    let mut net = Net::new();
+    let alice = net.client("mimi://a.example/d/alice/phone");
+    let bob = net.client("mimi://b.example/d/bob/laptop");
+    net.create(alice, Preset::PrivateGroup);
+    net.add(alice, &[bob]);
+    let room = net.room();
+    let first = net.send(alice, "first");
+    net.sync(bob);
+
+    let file = EncryptedAttachment::encrypt(b"a small file", &mut rand::rngs::OsRng).unwrap();
+    let build =
+        |c: &Client, f: &dyn Fn(mimi_content::ContentBuilder) -> mimi_content::EncodedContent| {
+            f(c.compose(&room).unwrap())
+        };
+    let mention = mimi_content::markdown::mention_link("@Bob", "mimi://b.example/u/bob").unwrap();
+    let kinds: Vec<(&str, mimi_content::EncodedContent)> = vec![
+        (
+            "plain",
+            build(&net.clients[bob], &|b| b.plain("plain text").unwrap()),
+        ),
+        (
+            "mention",
+            build(&net.clients[bob], &|b| {
+                b.markdown(&format!("hi {mention}")).unwrap()
+            }),
+        ),
+        (
+            "reply",
+            build(&net.clients[bob], &|b| b.reply(first, "a reply").unwrap()),
+        ),
+        (
+            "reaction",
+            build(&net.clients[bob], &|b| b.reaction(first, "👍").unwrap()),
+        ),
+        (
+            "expiring",
+            build(&net.clients[bob], &|b| {
+                b.expires(Expiration::after_reading(60))
+                    .markdown("gone soon")
+                    .unwrap()
+            }),
+        ),
+        (
+            "attachment",
+            build(&net.clients[bob], &|b| {
+                b.build(NestedPart::external(
+                    Disposition::ATTACHMENT,
+                    file.external_part("https://files.b.example/1", "application/pdf"),
+                ))
+                .unwrap()
+            }),
+        ),
+        (
+            "topic",
+            build(&net.clients[bob], &|b| {
+                b.topic(b"release".to_vec()).markdown("new topic").unwrap()
+            }),
+        ),
+        (
+            "status",
+            build(&net.clients[bob], &|b| {
+                b.status_report(&MessageStatusReport::read([first]))
+                    .unwrap()
+            }),
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (name, content) in kinds {
+        ids.push((name, content.message_id));
+        let out = net.clients[bob].send(&room, content).unwrap();
+        net.message(&out);
+    }
+    // Bob edits his reply, unlikes his reaction and deletes his plain text.
+    let id = |name: &str| ids.iter().find(|(n, _)| *n == name).unwrap().1;
+    let edit = net.clients[bob]
+        .compose(&room)
+        .unwrap()
+        .in_reply_to(first)
+        .edit(id("reply"), NestedPart::plain("an edited reply"))
+        .unwrap();
+    let unlike = net.clients[bob]
+        .compose(&room)
+        .unwrap()
+        .unlike(id("reaction"), first)
+        .unwrap();
+    let delete = net.clients[bob]
+        .compose(&room)
+        .unwrap()
+        .delete(id("plain"))
+        .unwrap();
+    for content in [edit, unlike, delete] {
+        let out = net.clients[bob].send(&room, content).unwrap();
+        net.message(&out);
+    }
+    let events = net.sync(alice);
+    let discarded: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e, RoomEvent::Discarded { .. }))
+        .collect();
+    assert!(discarded.is_empty(), "{discarded:?}");
+    assert_eq!(messages(&events).len(), 11);
+    assert!(
+        messages(&events)
+            .iter()
+            .all(|m| matches!(m.frank, FrankStatus::Verified(_)))
+    );
+}

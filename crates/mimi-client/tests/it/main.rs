@@ -414,3 +414,83 @@ fn a_message_the_sender_may_not_send_is_discarded() {
         );
     }
 }
+
+/// `private-group` plus a role for the hub that may kick clients, so the
+/// hub's own Remove proposals (lost devices) are authorized.
+fn private_group_with_enforcer() -> mimi_policy::RoomTemplate {
+    use mimi_proto::Utf8String;
+    use mimi_proto::components::{CapabilityType, Role};
+    let mut template = Preset::PrivateGroup.template();
+    template.roles.roles.push(Role {
+        role_index: 4,
+        role_name: Utf8String::new("enforcer").unwrap(),
+        role_capabilities: vec![CapabilityType::CAN_KICK],
+        minimum_participants_constraint: 0,
+        maximum_participants_constraint: Some(1),
+        minimum_active_participants_constraint: 0,
+        maximum_active_participants_constraint: Some(0),
+        ..Role::default()
+    });
+    template.enforcer_role = Some(4);
+    template
+}
+
+#[test]
+fn hub_remove_proposals_are_committed_also_after_an_external_join() {
+    let mut w = World::new("y.example");
+    let charlie = w.client("mimi://y.example/d/charlie/phone");
+    let bob = w.client("mimi://x.example/d/bob/phone");
+    let bob_laptop = w.client("mimi://x.example/d/bob/laptop");
+    w.create_from(charlie, &private_group_with_enforcer(), None);
+    w.add(charlie, &[bob, bob_laptop], None);
+    let room = w.room_id.clone();
+    let hub_user = ParticipantId::from(w.hub.keys().identity());
+    assert_eq!(
+        w.clients[bob]
+            .room(&room)
+            .unwrap()
+            .state()
+            .role_of(&hub_user),
+        Some(4),
+        "the hub is listed as the enforcer"
+    );
+
+    // The hub removes bob's lost laptop; before anyone commits it, charlie's
+    // tablet joins by external commit, which cannot carry the proposal: the
+    // hub re-issues it in the new epoch, stapled to the commit.
+    let laptop = w.clients[bob_laptop].client_id().clone();
+    w.hub_removes(&laptop);
+    w.sync_all();
+    assert_eq!(
+        w.clients[charlie]
+            .room(&room)
+            .unwrap()
+            .group()
+            .pending_proposals()
+            .count(),
+        1
+    );
+    let tablet = w.client("mimi://y.example/d/charlie/tablet");
+    assert!(matches!(
+        w.join_external(tablet).unwrap(),
+        UpdateOutcome::Success { .. }
+    ));
+    let events = w.sync(bob);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, RoomEvent::ProposalsQueued { count: 1, .. })),
+        "{events:?}"
+    );
+    w.sync_all();
+    // Bob commits the re-issued removal.
+    let out = w.clients[bob].commit_pending(&room).unwrap();
+    assert!(matches!(w.commit(bob, &out), UpdateOutcome::Success { .. }));
+    w.sync_all();
+    assert_eq!(
+        w.clients[bob_laptop].room(&room).unwrap().status(),
+        RoomStatus::Removed
+    );
+    w.assert_converged(&[charlie, bob, tablet]);
+    assert_eq!(w.clients[tablet].room(&room).unwrap().members().len(), 3);
+}

@@ -16,7 +16,7 @@ use mimi_client::{
 use mimi_hub::{
     CommitBundle, Delivery, Event, Hub, HubError, HubKeys, ProposalBundle, Room, UpdateCode,
 };
-use mimi_policy::{PolicyEnvelope, Preset};
+use mimi_policy::{PolicyEnvelope, Preset, RoomTemplate};
 use mimi_proto::components::ParticipantId;
 use mimi_proto::messages::UpdateOutcome;
 use mimi_proto::{ClientId, ProviderId, RoomId, UserId};
@@ -95,9 +95,14 @@ impl World {
 
     /// `who` creates the room from `preset`; the hub accepts it.
     pub fn create(&mut self, who: usize, preset: Preset) {
+        self.create_from(who, &preset.template(), Some(preset));
+    }
+
+    /// `who` creates the room from a template; the hub accepts it.
+    pub fn create_from(&mut self, who: usize, template: &RoomTemplate, preset: Option<Preset>) {
         let hub_sender = self.hub.keys().external_sender();
         let created = self.clients[who]
-            .create_room(&self.room_id, preset, hub_sender)
+            .create_room_from(&self.room_id, template, preset, hub_sender)
             .unwrap();
         let now = self.tick();
         let room = Room::create(
@@ -106,7 +111,7 @@ impl World {
             self.clients[who].client_id(),
             wire(&created.group_info),
             RatchetTreeIn::from(created.ratchet_tree),
-            Some(preset),
+            preset,
             now,
         )
         .unwrap();
@@ -301,6 +306,19 @@ impl World {
             "add refused"
         );
         self.sync_all();
+    }
+
+    /// The hub proposes removing `client` (a lost device) and fans it out.
+    pub fn hub_removes(&mut self, client: &ClientId) {
+        let now = self.tick();
+        let hub = &self.hub;
+        let accepted = self
+            .room
+            .as_mut()
+            .expect("room")
+            .propose_remove(hub, client, now)
+            .unwrap();
+        self.route(accepted.deliveries);
     }
 
     /// Processes everything delivered to `who`.
