@@ -9,3 +9,4 @@ mod delivery;
 mod identity;
 mod key_packages;
 mod rooms;
+mod roundtrip;
