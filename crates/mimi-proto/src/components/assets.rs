@@ -25,9 +25,8 @@
 //! The two enums are open `uint8` newtypes: no `select` depends on them, so an
 //! unknown value can round-trip.
 
-use super::Codec;
 use super::metadata::MAX_SHORT_TEXT;
-use super::wire::{Reader, Writer};
+use crate::codec::{Codec, Reader, Writer, wire_value};
 use crate::error::{DecodeError, EncodeError};
 
 /// Most entries in any list of the asset policy.
@@ -262,7 +261,7 @@ impl Codec for AssetPolicy {
     }
 }
 
-super::wire_value!(
+wire_value!(
     MediaType => "MediaType",
     AssetPolicy => "AssetPolicy",
 );

@@ -17,12 +17,10 @@
 //! keeps the two consistent. Both lists must be strictly ascending, so each has
 //! exactly one encoding and needs no separate uniqueness rule.
 
-use super::Codec;
 use super::metadata::{MAX_LONG_TEXT, read_utf8, write_utf8};
 use super::participants::{MAX_PARTICIPANTS, ParticipantId};
 use super::roles::MAX_ROLES;
-use super::wire::{Reader, Writer};
-use crate::codec::Utf8String;
+use crate::codec::{Codec, Reader, Utf8String, Writer, wire_value};
 use crate::error::{DecodeError, EncodeError};
 
 /// Why and until when one user is banned.
@@ -153,7 +151,7 @@ impl Codec for OrgScopedRoles {
     }
 }
 
-super::wire_value!(BanRecord => "BanRecord", BanList => "BanList", OrgScopedRoles => "OrgScopedRoles");
+wire_value!(BanRecord => "BanRecord", BanList => "BanList", OrgScopedRoles => "OrgScopedRoles");
 super::component!(BanList => MIMI_BAN_LIST);
 super::component!(OrgScopedRoles => MIMI_ORG_SCOPED_ROLES);
 

@@ -15,10 +15,9 @@
 //! } BaseRoomPolicy;
 //! ```
 
-use super::Codec;
 use super::component_id::ComponentId;
 use super::metadata::Uri;
-use super::wire::{Reader, Writer};
+use crate::codec::{Codec, Reader, Writer, wire_value};
 use crate::error::{DecodeError, EncodeError};
 
 /// Most ids in `policy_component_ids`: at most one per id exists.
@@ -114,5 +113,5 @@ impl Codec for BaseRoomPolicy {
     }
 }
 
-super::wire_value!(BaseRoomPolicy => "BaseRoomPolicy");
+wire_value!(BaseRoomPolicy => "BaseRoomPolicy");
 super::component!(BaseRoomPolicy => BASE_ROOM_POLICY);

@@ -11,10 +11,8 @@
 //! struct { Bot allowed_bots<V>; } BotPolicy;
 //! ```
 
-use super::Codec;
 use super::metadata::{MAX_LONG_TEXT, MAX_SHORT_TEXT, Uri, read_utf8, write_utf8};
-use super::wire::{Reader, Writer};
-use crate::codec::Utf8String;
+use crate::codec::{Codec, Reader, Utf8String, Writer, wire_value};
 use crate::error::{DecodeError, EncodeError};
 
 /// Most bots a room may allow.
@@ -83,5 +81,5 @@ impl Codec for BotPolicy {
     }
 }
 
-super::wire_value!(Bot => "Bot", BotPolicy => "BotPolicy");
+wire_value!(Bot => "Bot", BotPolicy => "BotPolicy");
 super::component!(BotPolicy => BOT_POLICY);

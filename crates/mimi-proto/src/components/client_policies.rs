@@ -33,9 +33,8 @@
 //! the semantic MUSTs (at least one logging client when required, no role 0 in
 //! `roles_that_can_share`…) are for the clients that apply these policies.
 
-use super::Codec;
 use super::metadata::Uri;
-use super::wire::{Reader, Writer};
+use crate::codec::{Codec, Reader, Writer, wire_value};
 use crate::error::{DecodeError, EncodeError};
 
 /// Most URIs or role indexes in one list of these components.
@@ -357,7 +356,7 @@ impl Codec for MessageExpiration {
     }
 }
 
-super::wire_value!(
+wire_value!(
     StatusNotificationPolicy => "StatusNotificationPolicy",
     LinkPreviewPolicy => "LinkPreviewPolicy",
     LoggingPolicy => "LoggingPolicy",

@@ -18,8 +18,7 @@
 
 use std::fmt;
 
-use super::Codec;
-use super::wire::{Reader, Writer};
+use crate::codec::{Codec, Reader, Writer, wire_value};
 use crate::error::{DecodeError, EncodeError};
 
 /// Largest credential content: an X.509 chain of a few certificates.
@@ -70,4 +69,4 @@ impl Codec for MlsCredential {
     }
 }
 
-super::wire_value!(MlsCredential => "Credential");
+wire_value!(MlsCredential => "Credential");

@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 
+use super::Component;
 use super::assets::AssetPolicy;
 use super::bans::{BanList, OrgScopedRoles};
 use super::base_policy::BaseRoomPolicy;
@@ -29,9 +30,7 @@ use super::operational::OperationalParameters;
 use super::participants::ParticipantListData;
 use super::preauth::PreAuthData;
 use super::roles::RoleData;
-use super::wire::{Reader, Writer};
-use super::{Codec, Component};
-use crate::codec::MAX_MESSAGE_LEN;
+use crate::codec::{Codec, MAX_MESSAGE_LEN, Reader, Writer, wire_value};
 use crate::error::{DecodeError, EncodeError};
 
 /// Most entries in one dictionary. Ids are unique `uint16`s and MIMI defines
@@ -144,7 +143,7 @@ impl Codec for AppDataUpdate {
     }
 }
 
-super::wire_value!(
+wire_value!(
     ComponentData => "ComponentData",
     AppDataDictionary => "AppDataDictionary",
     AppDataUpdate => "AppDataUpdate",

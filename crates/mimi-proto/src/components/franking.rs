@@ -9,9 +9,8 @@
 //! FrankingAgentData FrankingAgentUpdate;
 //! ```
 
-use super::Codec;
 use super::credential::MlsCredential;
-use super::wire::{Reader, Writer};
+use crate::codec::{Codec, Reader, Writer, wire_value};
 use crate::error::{DecodeError, EncodeError};
 
 /// Largest signature public key: ML-DSA-87 keys are 2592 bytes; leave room.
@@ -48,5 +47,5 @@ impl Codec for FrankingAgentData {
     }
 }
 
-super::wire_value!(FrankingAgentData => "FrankingAgentData");
+wire_value!(FrankingAgentData => "FrankingAgentData");
 super::component!(FrankingAgentData => FRANKING_AGENT);

@@ -8,9 +8,8 @@
 //! struct { uint32 removedIndices<V>; JoinLink added_links<V>; } JoinLinksUpdate;
 //! ```
 
-use super::Codec;
 use super::metadata::{MAX_URI_TEXT, Uri};
-use super::wire::{Reader, Writer};
+use crate::codec::{Codec, Reader, Writer, wire_value};
 use crate::error::{DecodeError, EncodeError};
 
 /// Most active join links in a room. `on_request` rooms keep one; others a few.
@@ -125,7 +124,7 @@ impl Codec for JoinLinksUpdate {
     }
 }
 
-super::wire_value!(
+wire_value!(
     JoinLinkPolicy => "JoinLinkPolicy",
     JoinLink => "JoinLink",
     JoinLinksData => "JoinLinksData",

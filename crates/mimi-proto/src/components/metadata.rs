@@ -22,9 +22,7 @@
 
 use std::fmt;
 
-use super::Codec;
-use super::wire::{Reader, Writer};
-use crate::codec::Utf8String;
+use crate::codec::{Codec, Reader, Utf8String, Writer, wire_value};
 use crate::error::{DecodeError, EncodeError};
 use crate::id::RoomId;
 
@@ -212,7 +210,7 @@ impl Codec for RoomMetaData {
     }
 }
 
-super::wire_value!(
+wire_value!(
     Uri => "Uri",
     RichDescription => "RichDescription",
     RoomMetaData => "RoomMetaData",

@@ -29,14 +29,7 @@
 //! | operational | [`OperationalParameters`] (opaque) | 0x0024 |
 //! | mimi private | [`BanList`], [`OrgScopedRoles`] | 0x8000–0x8001 |
 
-use crate::codec::MAX_MESSAGE_LEN;
 use crate::error::{DecodeError, EncodeError};
-
-/// The hand-written TLS-PL codec every component type implements.
-pub(crate) trait Codec: Sized {
-    fn read(r: &mut wire::Reader<'_>) -> Result<Self, DecodeError>;
-    fn write(&self, w: &mut wire::Writer) -> Result<(), EncodeError>;
-}
 
 /// A component's `data` type: the value stored under [`Component::ID`] in the
 /// dictionary. (Delta updates such as [`ParticipantListUpdate`] are not
@@ -57,84 +50,6 @@ pub trait Component: Sized {
     /// [`EncodeError::TooLong`] past the MLS length limit.
     fn encode_data(&self) -> Result<Vec<u8>, EncodeError>;
 }
-
-/// Decodes one `T` spanning all of `bytes`.
-pub(crate) fn decode_all<T: Codec>(bytes: &[u8], what: &'static str) -> Result<T, DecodeError> {
-    if bytes.len() > MAX_MESSAGE_LEN {
-        return Err(DecodeError::TooLarge(what));
-    }
-    let mut r = wire::Reader::new(bytes);
-    let value = T::read(&mut r)?;
-    r.finish()?;
-    Ok(value)
-}
-
-pub(crate) fn encode_all<T: Codec>(value: &T) -> Result<Vec<u8>, EncodeError> {
-    let mut w = wire::Writer::new();
-    value.write(&mut w)?;
-    Ok(w.into_bytes())
-}
-
-/// Carries a [`DecodeError`] through `tls_codec`'s error type.
-pub(crate) fn to_tls_error(e: DecodeError) -> tls_codec::Error {
-    match e {
-        DecodeError::Truncated => tls_codec::Error::EndOfStream,
-        DecodeError::TrailingBytes => tls_codec::Error::TrailingData,
-        DecodeError::InvalidLength => tls_codec::Error::InvalidVectorLength,
-        DecodeError::UnknownValue { value, .. } => tls_codec::Error::UnknownValue(value),
-        other => tls_codec::Error::DecodingError(other.to_string()),
-    }
-}
-
-/// Gives a [`Codec`] type public `decode`/`encode` methods and the `tls_codec`
-/// traits.
-macro_rules! wire_value {
-    ($($ty:ty => $name:literal),* $(,)?) => {$(
-        impl $ty {
-            /// Decodes exactly one value spanning all of `bytes`.
-            ///
-            /// # Errors
-            /// Any [`DecodeError`](crate::DecodeError): truncation, trailing
-            /// bytes, bad lengths, booleans or enum values, or a broken field rule.
-            pub fn decode(bytes: &[u8]) -> Result<Self, crate::DecodeError> {
-                crate::components::decode_all(bytes, $name)
-            }
-
-            /// Encodes the value; the encoding is the only one [`Self::decode`] accepts.
-            ///
-            /// # Errors
-            /// [`EncodeError::TooLong`](crate::EncodeError) if a vector exceeds
-            /// the MLS 30-bit length limit.
-            pub fn encode(&self) -> Result<Vec<u8>, crate::EncodeError> {
-                crate::components::encode_all(self)
-            }
-        }
-
-        impl tls_codec::Size for $ty {
-            fn tls_serialized_len(&self) -> usize {
-                self.encode().map_or(0, |b| b.len())
-            }
-        }
-
-        impl tls_codec::Serialize for $ty {
-            fn tls_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
-                let bytes = self.encode().map_err(|_| tls_codec::Error::InvalidVectorLength)?;
-                writer.write_all(&bytes)?;
-                Ok(bytes.len())
-            }
-        }
-
-        impl tls_codec::DeserializeBytes for $ty {
-            fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
-                let mut r = crate::components::wire::Reader::new(bytes);
-                let value = <$ty as crate::components::Codec>::read(&mut r)
-                    .map_err(crate::components::to_tls_error)?;
-                Ok((value, r.rest()))
-            }
-        }
-    )*};
-}
-pub(crate) use wire_value;
 
 /// Implements [`Component`] for a data type with its id.
 macro_rules! component {
@@ -170,7 +85,6 @@ mod operational;
 mod participants;
 mod preauth;
 mod roles;
-pub(crate) mod wire;
 
 pub use assets::{
     AssetPolicy, AssetUploadLocation, DownloadPrivacy, DownloadPrivacyType, MAX_ASSET_LIST,

@@ -8,9 +8,7 @@
 //! as they came and treat the component as advisory (RSC-10). Updates still
 //! need authority, like every policy component.
 
-use super::Codec;
-use super::wire::{Reader, Writer};
-use crate::codec::MAX_MESSAGE_LEN;
+use crate::codec::{Codec, MAX_MESSAGE_LEN, Reader, Writer, wire_value};
 use crate::error::{DecodeError, EncodeError};
 
 /// The component's bytes, uninterpreted.
@@ -37,5 +35,5 @@ impl Codec for OperationalParameters {
     }
 }
 
-super::wire_value!(OperationalParameters => "OperationalParameters");
+wire_value!(OperationalParameters => "OperationalParameters");
 super::component!(OperationalParameters => MLS_OPERATIONAL_POLICY);

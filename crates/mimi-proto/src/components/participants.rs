@@ -18,8 +18,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::Codec;
-use super::wire::{Reader, Writer};
+use crate::codec::{Codec, Reader, Writer, wire_value};
 use crate::error::{DecodeError, EncodeError, IdError};
 use crate::id::{MimiUri, PseudonymId, UriKind, UserId};
 
@@ -274,7 +273,7 @@ impl Codec for ParticipantListUpdate {
     }
 }
 
-super::wire_value!(
+wire_value!(
     ParticipantId => "participant",
     UserRolePair => "UserRolePair",
     ParticipantListData => "ParticipantListData",

@@ -10,10 +10,9 @@
 //! `target_role` is a whole `Role` in the draft, not an index. We decode it as
 //! written; policy uses only its `role_index` (digest C.2.1, RSC-7).
 
-use super::Codec;
 use super::credential::CredentialType;
 use super::roles::Role;
-use super::wire::{Reader, Writer};
+use crate::codec::{Codec, Reader, Writer, wire_value};
 use crate::error::{DecodeError, EncodeError};
 
 /// Most preauthorization entries. Entries are tried in order per join, so the
@@ -139,7 +138,7 @@ impl Codec for PreAuthData {
     }
 }
 
-super::wire_value!(
+wire_value!(
     ClaimId => "ClaimId",
     Claim => "Claim",
     PreAuthRoleEntry => "PreAuthRoleEntry",

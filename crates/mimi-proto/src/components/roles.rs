@@ -18,11 +18,9 @@
 //! RoleData RoleUpdate;   // replaces the whole value
 //! ```
 
-use super::Codec;
 use super::capability::CapabilityType;
 use super::metadata::{MAX_LONG_TEXT, MAX_SHORT_TEXT, read_utf8, write_utf8};
-use super::wire::{Reader, Writer};
-use crate::codec::Utf8String;
+use crate::codec::{Codec, Reader, Utf8String, Writer, wire_value};
 use crate::error::{DecodeError, EncodeError};
 
 /// Most roles in a room. Real policies have under a dozen (the draft's largest
@@ -190,7 +188,7 @@ impl Codec for RoleData {
     }
 }
 
-super::wire_value!(
+wire_value!(
     SingleSourceRoleChangeTargets => "SingleSourceRoleChangeTargets",
     Role => "Role",
     RoleData => "RoleData",

@@ -5,11 +5,11 @@
 use openmls::prelude::AppDataDictionary;
 use tls_codec::VLByteSlice;
 
-use crate::codec::Utf8String;
+use crate::codec::{Reader, Utf8String, tls_fields, tls_read, wire_body};
 use crate::components::ParticipantId;
 use crate::error::DecodeError;
+use crate::messages::read_participant;
 use crate::messages::submit::Frank;
-use crate::messages::wire::Reader;
 
 /// Most messages one report may quote. Each costs the hub an HMAC and a
 /// signature check.
@@ -108,7 +108,7 @@ wire_body!(AbuseReport, "AbuseReport");
 impl AbusiveMessage {
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
-            message_content: r.opaque_vec()?,
+            message_content: r.opaque_uncapped()?.to_vec(),
             frank: Frank::read(r)?,
             accepted_timestamp: r.u64()?,
         })
@@ -118,11 +118,11 @@ impl AbusiveMessage {
 impl AbuseReport {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
-            reporting_user: match r.opaque()? {
+            reporting_user: match r.opaque_uncapped()? {
                 [] => None,
                 raw => Some(ParticipantId::parse_canonical(raw)?),
             },
-            alleged_abuser_uri: r.participant()?,
+            alleged_abuser_uri: read_participant(r)?,
             reason_code: AbuseType(r.u8()?),
             note: r.item("AbuseReport.note")?,
             messages: r.vector(

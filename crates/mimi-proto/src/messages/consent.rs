@@ -5,10 +5,10 @@
 use openmls::prelude::{AppDataDictionary, KeyPackageIn};
 use tls_codec::{Serialize, Size};
 
+use crate::codec::{Reader, tls_fields, tls_read, wire_body, wire_enum};
 use crate::error::DecodeError;
 use crate::id::{RoomId, UserId};
 use crate::messages::key_material::MAX_CLIENTS_PER_USER;
-use crate::messages::wire::Reader;
 
 /// Most KeyPackages a grant may carry: one per client of the target, as in a
 /// key material response.

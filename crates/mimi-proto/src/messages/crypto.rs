@@ -19,8 +19,8 @@ use openmls_traits::signatures::Signer;
 use openmls_traits::types::{HpkeCiphertext, SignatureScheme};
 use tls_codec::{Serialize, VLByteSlice};
 
+use crate::codec::Reader;
 use crate::error::DecodeError;
-use crate::messages::wire::Reader;
 
 /// Prefix of every MLS label (RFC 9420 §5.1.2).
 const LABEL_PREFIX: &str = "MLS 1.0 ";
@@ -141,7 +141,7 @@ pub fn external_sender_key(sender: &ExternalSender) -> Result<SignaturePublicKey
         .tls_serialize_detached()
         .map_err(|_| CryptoError::Encode)?;
     let key = Reader::new(&encoded)
-        .opaque()
+        .opaque_uncapped()
         .map_err(CryptoError::Decode)?;
     Ok(SignaturePublicKey::from(key))
 }

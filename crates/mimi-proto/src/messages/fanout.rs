@@ -5,6 +5,7 @@
 use openmls::prelude::Welcome;
 use tls_codec::{Serialize, Size};
 
+use crate::codec::{Reader, decode_body, wire_body};
 use crate::error::DecodeError;
 use crate::messages::mls::{
     ApplicationMessage, Classified, CommitMessage, ProposalMessage, WelcomeAsMessage,
@@ -12,7 +13,6 @@ use crate::messages::mls::{
 };
 use crate::messages::submit::Frank;
 use crate::messages::update::{RatchetTreeOption, read_proposals};
-use crate::messages::wire::{Reader, decode_body};
 
 /// Most FanoutMessages one notify body may carry. Batching keeps the hub's
 /// order and saves round trips; the cap bounds the work one POST causes before
@@ -160,7 +160,7 @@ impl tls_codec::DeserializeBytes for NotifyBody {
     /// Consumes all of `bytes`: a notify body has no length prefix.
     fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
         let mut reader = Reader::new(bytes);
-        let value = Self::read(&mut reader).map_err(crate::messages::wire::to_tls_error)?;
+        let value = Self::read(&mut reader).map_err(crate::codec::to_tls_error)?;
         Ok((value, reader.rest()))
     }
 }

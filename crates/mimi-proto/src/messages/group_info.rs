@@ -14,7 +14,7 @@ use openmls_traits::signatures::Signer;
 use openmls_traits::types::HpkeCiphertext;
 use tls_codec::{Serialize, Size, VLByteSlice};
 
-use crate::codec::WireMessage;
+use crate::codec::{Reader, WireMessage, tls_fields, tls_read, wire_body, wire_enum};
 use crate::error::DecodeError;
 use crate::id::RoomId;
 use crate::messages::crypto::{
@@ -23,7 +23,6 @@ use crate::messages::crypto::{
 };
 use crate::messages::mls::ProposalMessage;
 use crate::messages::update::RatchetTreeOption;
-use crate::messages::wire::Reader;
 use crate::messages::{Protocol, read_protocol};
 
 /// Most pending proposals a response may carry: the proposals the hub accepted
@@ -242,7 +241,7 @@ impl GroupInfoRequestTbs {
             requesting_signature_key: r.mls("GroupInfoRequest.requestingSignatureKey")?,
             requesting_credential: r.mls("GroupInfoRequest.requestingCredential")?,
             group_info_public_key: r.mls("GroupInfoRequest.groupInfoPublicKey")?,
-            joining_code: r.opaque_vec()?,
+            joining_code: r.opaque_uncapped()?.to_vec(),
         })
     }
 }
@@ -272,7 +271,7 @@ impl GroupInfoRequest {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             tbs: GroupInfoRequestTbs::read(r)?,
-            signature: r.opaque_vec()?,
+            signature: r.opaque_uncapped()?.to_vec(),
         })
     }
 }
@@ -441,7 +440,7 @@ impl GroupInfoResponse {
                 *r = start;
                 Self::Success {
                     tbs: Box::new(GroupInfoResponseTbs::read(r)?),
-                    signature: r.opaque_vec()?,
+                    signature: r.opaque_uncapped()?.to_vec(),
                 }
             }
             GroupInfoCode::NotAuthorized => Self::NotAuthorized { room_id },

@@ -5,10 +5,9 @@
 use openmls::prelude::AppDataDictionary;
 use tls_codec::{Serialize, Size, VLByteSlice};
 
-use crate::codec::Utf8String;
+use crate::codec::{Reader, Utf8String, tls_fields, tls_read, wire_body, wire_enum};
 use crate::error::DecodeError;
 use crate::id::UserId;
-use crate::messages::wire::Reader;
 
 /// Most query elements in one request. They are ANDed; the cap bounds the
 /// matching work per request.
@@ -296,7 +295,7 @@ impl ProfileField {
         Ok(Self {
             field_source: FieldSource::read(r, "ProfileField.fieldSource")?,
             field_name: r.item("ProfileField.fieldName")?,
-            field_value: r.opaque_vec()?,
+            field_value: r.opaque_uncapped()?.to_vec(),
         })
     }
 }
@@ -330,7 +329,6 @@ impl IdentifierResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::messages::wire::vl_size;
 
     #[test]
     fn profile_field_size_counts_the_value() {
@@ -339,6 +337,7 @@ mod tests {
             field_name: Utf8String::new("TEL").unwrap(),
             field_value: vec![1; 70],
         };
-        assert_eq!(field.tls_serialized_len(), 1 + 4 + vl_size(70));
+        // Source, "TEL" with its 1-byte prefix, 70 bytes with a 2-byte prefix.
+        assert_eq!(field.tls_serialized_len(), 1 + 4 + 2 + 70);
     }
 }

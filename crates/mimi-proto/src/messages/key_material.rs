@@ -11,12 +11,12 @@ use openmls::prelude::{
 };
 use openmls_traits::signatures::Signer;
 use openmls_traits::types::SignatureScheme;
-use tls_codec::{Serialize, Size, VLByteSlice};
+use tls_codec::{DeserializeBytes, Serialize, Size, VLByteSlice};
 
+use crate::codec::{Reader, tls_fields, tls_read, wire_body, wire_enum};
 use crate::error::DecodeError;
 use crate::id::{ClientId, RoomId, UserId};
 use crate::messages::crypto::{CryptoError, sign_with_label, verify_with_label};
-use crate::messages::wire::{Reader, ZeroLenOptional, read_zero_len_optional};
 use crate::messages::{Protocol, read_protocol};
 
 /// Most cipher suites a request may list. There are a dozen registered suites;
@@ -304,7 +304,7 @@ impl KeyMaterialRequest {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             tbs: KeyMaterialRequestTbs::read(r)?,
-            signature: r.opaque_vec()?,
+            signature: r.opaque_uncapped()?.to_vec(),
         })
     }
 }
@@ -363,4 +363,41 @@ fn first_suite_scheme(suites: &[VerifiableCiphersuite]) -> Option<SignatureSchem
     Ciphersuite::try_from(first)
         .ok()
         .map(|cs| cs.signature_algorithm())
+}
+
+/// An `IdentifierUri` that may be absent, encoded as a zero-length `opaque<V>`
+/// (never a presence byte): `KeyMaterialRequest.roomId` (decisions W-3).
+#[derive(Debug)]
+struct ZeroLenOptional<'a, T>(&'a Option<T>);
+
+impl<T: Size> Size for ZeroLenOptional<'_, T> {
+    fn tls_serialized_len(&self) -> usize {
+        self.0.as_ref().map_or(1, Size::tls_serialized_len)
+    }
+}
+
+impl<T: Serialize> Serialize for ZeroLenOptional<'_, T> {
+    fn tls_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
+        match self.0 {
+            Some(id) => id.tls_serialize(writer),
+            None => {
+                writer.write_all(&[0])?;
+                Ok(1)
+            }
+        }
+    }
+}
+
+/// A zero-length `opaque<V>` is `None`, anything else is the identifier
+/// (decisions W-3: `KeyMaterialRequest.roomId` may be empty).
+fn read_zero_len_optional<T: DeserializeBytes>(
+    r: &mut Reader<'_>,
+    what: &'static str,
+) -> Result<Option<T>, DecodeError> {
+    if r.rest().first() == Some(&0) {
+        r.u8()?;
+        Ok(None)
+    } else {
+        r.item(what).map(Some)
+    }
 }

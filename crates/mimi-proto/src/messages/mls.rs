@@ -23,8 +23,8 @@ use openmls::prelude::{
 };
 use tls_codec::{Serialize, Size};
 
+use crate::codec::Reader;
 use crate::error::DecodeError;
-use crate::messages::wire::Reader;
 
 /// `ProtocolVersion mls10` (RFC 9420 §6).
 const MLS10: u16 = 1;

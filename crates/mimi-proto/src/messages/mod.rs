@@ -10,8 +10,9 @@
 //! Where the draft is broken or silent, the reading implemented here is the
 //! one in `docs/decisions.md`, section "Wire format (protocol-06)".
 
-#[macro_use]
-pub(crate) mod wire;
+use crate::codec::{Reader, wire_enum};
+use crate::components::ParticipantId;
+use crate::error::DecodeError;
 
 pub mod abuse;
 pub mod consent;
@@ -60,6 +61,14 @@ wire_enum! {
 }
 
 /// Reads the `Protocol` field every body starts with; only `mls10` has fields.
-pub(crate) fn read_protocol(r: &mut wire::Reader<'_>) -> Result<(), crate::DecodeError> {
+pub(crate) fn read_protocol(r: &mut Reader<'_>) -> Result<(), DecodeError> {
     Protocol::read(r, "Protocol").map(|_| ())
+}
+
+/// Reads an `IdentifierUri` naming a participant: a user or a pseudonym, in
+/// canonical form. Unlike a participant in a component, the URI has no cap of
+/// its own here (the body's cap bounds it), so an over-long one fails as an
+/// identifier ([`DecodeError::Identifier`]), not as [`DecodeError::TooLarge`].
+pub(crate) fn read_participant(r: &mut Reader<'_>) -> Result<ParticipantId, DecodeError> {
+    Ok(ParticipantId::parse_canonical(r.opaque_uncapped()?)?)
 }

@@ -4,11 +4,11 @@
 use openmls::prelude::Ciphersuite;
 use tls_codec::{Serialize, Size, VLByteSlice};
 
+use crate::codec::{Reader, tls_fields, tls_read, wire_body, wire_enum};
 use crate::components::ParticipantId;
 use crate::error::DecodeError;
 use crate::messages::mls::ApplicationMessage;
-use crate::messages::wire::Reader;
-use crate::messages::{Protocol, read_protocol};
+use crate::messages::{Protocol, read_participant, read_protocol};
 
 /// `SubmitMessageRequest` (protocol-06 §5.4).
 ///
@@ -158,7 +158,7 @@ impl SubmitMessageRequest {
         read_protocol(r)?;
         Ok(Self {
             app_message: ApplicationMessage::read(r, "SubmitMessageRequest.appMessage")?,
-            sending_uri: r.participant()?,
+            sending_uri: read_participant(r)?,
         })
     }
 }
@@ -168,7 +168,7 @@ impl Frank {
         Ok(Self {
             server_frank: r.array()?,
             franking_signature_ciphersuite: r.mls("Frank.franking_signature_ciphersuite")?,
-            franking_integrity_signature: r.opaque_vec()?,
+            franking_integrity_signature: r.opaque_uncapped()?.to_vec(),
         })
     }
 }

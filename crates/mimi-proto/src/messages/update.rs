@@ -8,10 +8,9 @@ use openmls::prelude::{Extension, Welcome};
 use openmls::treesync::RatchetTreeIn;
 use tls_codec::{Serialize, Size, VLByteSlice};
 
-use crate::codec::Utf8String;
+use crate::codec::{Reader, Utf8String, tls_fields, tls_read, wire_body, wire_enum};
 use crate::error::DecodeError;
 use crate::messages::mls::{Classified, CommitMessage, ProposalMessage, read_classified};
-use crate::messages::wire::{Reader, vl_size};
 
 /// Most proposals a bundle or fan-out may carry besides the main message.
 /// Leaving a room takes one Remove per client of the user plus one
@@ -360,8 +359,11 @@ impl Size for RatchetTreeOption {
             Self::HttpsUri {
                 ratchet_tree_url,
                 tree_signature,
-            } => ratchet_tree_url.tls_serialized_len() + vl_size(tree_signature.len()),
-            Self::OutOfBand { tree_signature } => vl_size(tree_signature.len()),
+            } => {
+                ratchet_tree_url.tls_serialized_len()
+                    + VLByteSlice(tree_signature).tls_serialized_len()
+            }
+            Self::OutOfBand { tree_signature } => VLByteSlice(tree_signature).tls_serialized_len(),
             Self::DistributionService => 0,
         }
     }
@@ -475,7 +477,7 @@ impl PartialGroupInfo {
                 MAX_GROUP_INFO_EXTENSIONS,
                 |r| r.mls("PartialGroupInfo.group_info_extensions"),
             )?,
-            signature: r.opaque_vec()?,
+            signature: r.opaque_uncapped()?.to_vec(),
         })
     }
 }
@@ -489,10 +491,10 @@ impl RatchetTreeOption {
                 }
                 RatchetTreeRepresentation::HttpsUri => Self::HttpsUri {
                     ratchet_tree_url: r.item("RatchetTreeOption.ratchet_tree_url")?,
-                    tree_signature: r.opaque_vec()?,
+                    tree_signature: r.opaque_uncapped()?.to_vec(),
                 },
                 RatchetTreeRepresentation::OutOfBand => Self::OutOfBand {
-                    tree_signature: r.opaque_vec()?,
+                    tree_signature: r.opaque_uncapped()?.to_vec(),
                 },
                 RatchetTreeRepresentation::DistributionService => Self::DistributionService,
             },
