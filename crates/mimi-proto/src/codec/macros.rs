@@ -67,55 +67,22 @@ macro_rules! wire_value {
     )*};
 }
 
-/// Implements `Size` and `Serialize` for a type as the concatenation of
-/// field expressions, each encoded with its own `tls_codec` impl.
-macro_rules! tls_fields {
-    ($ty:ty, |$s:ident| [$($field:expr),+ $(,)?]) => {
-        impl tls_codec::Size for $ty {
-            fn tls_serialized_len(&self) -> usize {
-                let $s = self;
-                0 $(+ tls_codec::Size::tls_serialized_len(&$field))+
-            }
-        }
-
-        impl tls_codec::Serialize for $ty {
-            fn tls_serialize<W: std::io::Write>(
-                &self,
-                writer: &mut W,
-            ) -> Result<usize, tls_codec::Error> {
-                let $s = self;
-                let mut written = 0;
-                $(written += tls_codec::Serialize::tls_serialize(&$field, writer)?;)+
-                Ok(written)
-            }
-        }
-    };
-}
-
-/// Implements `DeserializeBytes` over the type's `read` function.
-macro_rules! tls_read {
-    ($ty:ty) => {
-        impl tls_codec::DeserializeBytes for $ty {
-            fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
-                let mut reader = $crate::codec::Reader::new(bytes);
-                let value = <$ty>::read(&mut reader).map_err($crate::codec::to_tls_error)?;
-                Ok((value, reader.rest()))
-            }
-        }
-    };
-}
-
-/// Implements `DeserializeBytes` and [`WireMessage`](crate::codec::WireMessage)
-/// for a top-level body, with `decode` going through the precise-error reader.
+/// Implements [`WireMessage`](crate::codec::WireMessage) and the `tls_codec`
+/// traits for a top-level protocol body, decoding with the precise errors of
+/// its reader.
 macro_rules! wire_body {
     ($ty:ty, $name:literal) => {
-        $crate::codec::tls_read!($ty);
+        $crate::codec::tls_via_codec!($ty);
 
         impl $crate::codec::WireMessage for $ty {
             const NAME: &'static str = $name;
 
             fn decode(bytes: &[u8]) -> Result<Self, $crate::error::DecodeError> {
-                $crate::codec::decode_body(bytes, Self::NAME, <$ty>::read)
+                $crate::codec::decode_all(bytes, Self::NAME)
+            }
+
+            fn encode(&self) -> Result<Vec<u8>, $crate::error::EncodeError> {
+                $crate::codec::encode_all(self)
             }
         }
     };
@@ -168,6 +135,11 @@ macro_rules! wire_enum {
                     value: u64::from(value),
                 })
             }
+
+            #[allow(dead_code, reason = "not every enum is written on its own")]
+            pub(crate) fn write(self, w: &mut $crate::codec::Writer) {
+                w.u8(self.value());
+            }
         }
 
         impl tls_codec::Size for $name {
@@ -196,4 +168,4 @@ macro_rules! wire_enum {
     };
 }
 
-pub(crate) use {tls_fields, tls_read, tls_via_codec, wire_body, wire_enum, wire_value};
+pub(crate) use {tls_via_codec, wire_body, wire_enum, wire_value};

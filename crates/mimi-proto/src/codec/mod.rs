@@ -34,7 +34,7 @@ mod reader;
 mod strings;
 mod writer;
 
-pub(crate) use macros::{tls_fields, tls_read, tls_via_codec, wire_body, wire_enum, wire_value};
+pub(crate) use macros::{tls_via_codec, wire_body, wire_enum, wire_value};
 pub(crate) use reader::Reader;
 pub use strings::Utf8String;
 pub(crate) use writer::Writer;
@@ -107,21 +107,6 @@ pub(crate) fn decode_all<T: Codec>(bytes: &[u8], what: &'static str) -> Result<T
     let mut r = Reader::new(bytes);
     let value = T::read(&mut r)?;
     r.finish()?;
-    Ok(value)
-}
-
-/// Decodes one top-level body that must span all of `bytes` with `read`.
-pub(crate) fn decode_body<'a, T>(
-    bytes: &'a [u8],
-    what: &'static str,
-    read: impl FnOnce(&mut Reader<'a>) -> Result<T, DecodeError>,
-) -> Result<T, DecodeError> {
-    if bytes.len() > MAX_MESSAGE_LEN {
-        return Err(DecodeError::TooLarge(what));
-    }
-    let mut reader = Reader::new(bytes);
-    let value = read(&mut reader)?;
-    reader.finish()?;
     Ok(value)
 }
 

@@ -2,6 +2,8 @@
 //! in the one encoding the [`super::Reader`] accepts (minimal varints,
 //! presence bytes of 0 or 1).
 
+use tls_codec::Serialize;
+
 use super::MAX_VL_LEN;
 use crate::error::EncodeError;
 
@@ -94,6 +96,13 @@ impl Writer {
         Ok(())
     }
 
+    /// An OpenMLS object (or anything else with a `tls_codec` encoding), as
+    /// its `Serialize` impl writes it.
+    pub(crate) fn mls<T: Serialize>(&mut self, value: &T) -> Result<(), EncodeError> {
+        value.tls_serialize(&mut self.buf)?;
+        Ok(())
+    }
+
     /// The minimal MLS variable-length prefix (RFC 9420 §2.1.2) for `len`.
     fn vl_len(&mut self, len: usize) -> Result<(), EncodeError> {
         if len < 64 {
@@ -112,7 +121,7 @@ impl Writer {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use tls_codec::{Serialize, VLBytes};
+    use tls_codec::VLBytes;
 
     use super::*;
     use crate::codec::Reader;

@@ -3,11 +3,10 @@
 //! (protocol-06 §5.9).
 
 use openmls::prelude::AppDataDictionary;
-use tls_codec::VLByteSlice;
 
-use crate::codec::{Reader, Utf8String, tls_fields, tls_read, wire_body};
+use crate::codec::{Codec, Reader, Utf8String, Writer, tls_via_codec, wire_body};
 use crate::components::ParticipantId;
-use crate::error::DecodeError;
+use crate::error::{DecodeError, EncodeError};
 use crate::messages::read_participant;
 use crate::messages::submit::Frank;
 
@@ -34,12 +33,7 @@ pub struct AbusiveMessage {
     pub accepted_timestamp: u64,
 }
 
-tls_fields!(AbusiveMessage, |s| [
-    VLByteSlice(&s.message_content),
-    s.frank,
-    s.accepted_timestamp,
-]);
-tls_read!(AbusiveMessage);
+tls_via_codec!(AbusiveMessage);
 
 /// `enum { reserved(0), (255) } AbuseType;` (protocol-06 §5.9).
 ///
@@ -53,14 +47,7 @@ impl AbuseType {
     pub const RESERVED: Self = Self(0);
 }
 
-tls_fields!(AbuseType, |s| [s.0]);
-
-impl tls_codec::DeserializeBytes for AbuseType {
-    fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
-        let (value, rest) = u8::tls_deserialize_bytes(bytes)?;
-        Ok((Self(value), rest))
-    }
-}
+tls_via_codec!(AbuseType);
 
 /// `AbuseReport` (protocol-06 §5.9).
 ///
@@ -91,31 +78,37 @@ pub struct AbuseReport {
     pub abuse_extensions: AppDataDictionary,
 }
 
-tls_fields!(AbuseReport, |s| [
-    VLByteSlice(
-        s.reporting_user
-            .as_ref()
-            .map_or(&[][..], ParticipantId::as_bytes)
-    ),
-    VLByteSlice(s.alleged_abuser_uri.as_bytes()),
-    s.reason_code,
-    s.note,
-    s.messages,
-    s.abuse_extensions,
-]);
 wire_body!(AbuseReport, "AbuseReport");
 
-impl AbusiveMessage {
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+impl Codec for AbusiveMessage {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             message_content: r.opaque_uncapped()?.to_vec(),
             frank: Frank::read(r)?,
             accepted_timestamp: r.u64()?,
         })
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.opaque(&self.message_content)?;
+        self.frank.write(w)?;
+        w.u64(self.accepted_timestamp);
+        Ok(())
+    }
 }
 
-impl AbuseReport {
+impl Codec for AbuseType {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        r.u8().map(Self)
+    }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u8(self.0);
+        Ok(())
+    }
+}
+
+impl Codec for AbuseReport {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             reporting_user: match r.opaque_uncapped()? {
@@ -123,7 +116,7 @@ impl AbuseReport {
                 raw => Some(ParticipantId::parse_canonical(raw)?),
             },
             alleged_abuser_uri: read_participant(r)?,
-            reason_code: AbuseType(r.u8()?),
+            reason_code: AbuseType::read(r)?,
             note: r.item("AbuseReport.note")?,
             messages: r.vector(
                 "AbuseReport.messages",
@@ -132,5 +125,20 @@ impl AbuseReport {
             )?,
             abuse_extensions: r.mls("AbuseReport.abuse_extensions")?,
         })
+    }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        // An anonymous report names its reporter with a zero-length
+        // identifier (decisions W-19).
+        w.opaque(
+            self.reporting_user
+                .as_ref()
+                .map_or(&[][..], ParticipantId::as_bytes),
+        )?;
+        w.opaque(self.alleged_abuser_uri.as_bytes())?;
+        self.reason_code.write(w)?;
+        w.opaque(self.note.as_str().as_bytes())?;
+        w.vector(&self.messages, |w, m| m.write(w))?;
+        w.mls(&self.abuse_extensions)
     }
 }

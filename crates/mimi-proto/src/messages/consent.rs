@@ -3,10 +3,9 @@
 //! hub (protocol-06 §5.7, §8).
 
 use openmls::prelude::{AppDataDictionary, KeyPackageIn};
-use tls_codec::{Serialize, Size};
 
-use crate::codec::{Reader, tls_fields, tls_read, wire_body, wire_enum};
-use crate::error::DecodeError;
+use crate::codec::{Codec, Reader, Writer, tls_via_codec, wire_body, wire_enum};
+use crate::error::{DecodeError, EncodeError};
 use crate::id::{RoomId, UserId};
 use crate::messages::key_material::MAX_CLIENTS_PER_USER;
 
@@ -47,8 +46,7 @@ pub struct ConsentScope {
     pub room_id: Option<RoomId>,
 }
 
-tls_fields!(ConsentScope, |s| [s.requester_uri, s.target_uri, s.room_id]);
-tls_read!(ConsentScope);
+tls_via_codec!(ConsentScope);
 
 /// What a consent entry does, with the fields its operation selects.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,47 +101,25 @@ pub struct ConsentEntry {
     pub consent_extensions: AppDataDictionary,
 }
 
-impl Size for ConsentEntry {
-    fn tls_serialized_len(&self) -> usize {
-        1 + self.scope.tls_serialized_len()
-            + match &self.action {
-                ConsentAction::Grant {
-                    client_key_packages,
-                } => client_key_packages.tls_serialized_len(),
-                _ => 0,
-            }
-            + self.consent_extensions.tls_serialized_len()
-    }
-}
-
-impl Serialize for ConsentEntry {
-    fn tls_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
-        let mut written = self.action.operation().tls_serialize(writer)?;
-        written += self.scope.tls_serialize(writer)?;
-        if let ConsentAction::Grant {
-            client_key_packages,
-        } = &self.action
-        {
-            written += client_key_packages.tls_serialize(writer)?;
-        }
-        written += self.consent_extensions.tls_serialize(writer)?;
-        Ok(written)
-    }
-}
-
 wire_body!(ConsentEntry, "ConsentEntry");
 
-impl ConsentScope {
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+impl Codec for ConsentScope {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             requester_uri: r.item("ConsentScope.requesterUri")?,
             target_uri: r.item("ConsentScope.targetUri")?,
             room_id: r.optional("ConsentScope.roomId", |r| r.item("ConsentScope.roomId"))?,
         })
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.opaque(self.requester_uri.as_bytes())?;
+        w.opaque(self.target_uri.as_bytes())?;
+        w.optional(self.room_id.as_ref(), |w, room| w.opaque(room.as_bytes()))
+    }
 }
 
-impl ConsentEntry {
+impl Codec for ConsentEntry {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let operation = ConsentOperation::read(r, "ConsentEntry.consentOperation")?;
         let scope = ConsentScope::read(r)?;
@@ -164,5 +140,17 @@ impl ConsentEntry {
             scope,
             consent_extensions: r.mls("ConsentEntry.consent_extensions")?,
         })
+    }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        self.action.operation().write(w);
+        self.scope.write(w)?;
+        if let ConsentAction::Grant {
+            client_key_packages,
+        } = &self.action
+        {
+            w.mls(client_key_packages)?;
+        }
+        w.mls(&self.consent_extensions)
     }
 }

@@ -17,9 +17,9 @@
 use openmls::prelude::{Ciphersuite, ExternalSender, OpenMlsCrypto, SignaturePublicKey};
 use openmls_traits::signatures::Signer;
 use openmls_traits::types::{HpkeCiphertext, SignatureScheme};
-use tls_codec::{Serialize, VLByteSlice};
+use tls_codec::Serialize;
 
-use crate::codec::Reader;
+use crate::codec::{Reader, Writer};
 use crate::error::DecodeError;
 
 /// Prefix of every MLS label (RFC 9420 §5.1.2).
@@ -149,15 +149,11 @@ pub fn external_sender_key(sender: &ExternalSender) -> Result<SignaturePublicKey
 /// The serialized `SignContent` / `EncryptContext`: both are
 /// `struct { opaque label<V>; opaque content<V>; }` with the prefixed label.
 fn labelled(label: &str, content: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    let full_label = format!("{LABEL_PREFIX}{label}");
-    let mut out = Vec::with_capacity(full_label.len() + content.len() + 8);
-    VLByteSlice(full_label.as_bytes())
-        .tls_serialize(&mut out)
+    let mut w = Writer::new();
+    w.opaque(format!("{LABEL_PREFIX}{label}").as_bytes())
         .map_err(|_| CryptoError::Encode)?;
-    VLByteSlice(content)
-        .tls_serialize(&mut out)
-        .map_err(|_| CryptoError::Encode)?;
-    Ok(out)
+    w.opaque(content).map_err(|_| CryptoError::Encode)?;
+    Ok(w.into_bytes())
 }
 
 #[cfg(test)]

@@ -3,16 +3,15 @@
 //! one room, in the hub's order.
 
 use openmls::prelude::Welcome;
-use tls_codec::{Serialize, Size};
 
-use crate::codec::{Reader, decode_body, wire_body};
-use crate::error::DecodeError;
+use crate::codec::{Codec, Reader, Writer, wire_body};
+use crate::error::{DecodeError, EncodeError};
 use crate::messages::mls::{
     ApplicationMessage, Classified, CommitMessage, ProposalMessage, WelcomeAsMessage,
     read_classified,
 };
 use crate::messages::submit::Frank;
-use crate::messages::update::{RatchetTreeOption, read_proposals};
+use crate::messages::update::{RatchetTreeOption, read_proposals, write_proposals};
 
 /// Most FanoutMessages one notify body may carry. Batching keeps the hub's
 /// order and saves round trips; the cap bounds the work one POST causes before
@@ -86,95 +85,11 @@ pub struct NotifyBody {
     pub messages: Vec<FanoutMessage>,
 }
 
-impl Size for FanoutMessage {
-    fn tls_serialized_len(&self) -> usize {
-        8 + match &self.event {
-            FanoutEvent::Application { message, frank } => {
-                message.tls_serialized_len() + frank.tls_serialized_len()
-            }
-            FanoutEvent::Welcome {
-                welcome,
-                ratchet_tree_option,
-            } => {
-                WelcomeAsMessage(welcome).tls_serialized_len()
-                    + ratchet_tree_option.tls_serialized_len()
-            }
-            FanoutEvent::Proposal {
-                proposal,
-                more_proposals,
-            } => proposal.tls_serialized_len() + more_proposals.tls_serialized_len(),
-            FanoutEvent::Commit {
-                commit,
-                external_proposals,
-            } => commit.tls_serialized_len() + external_proposals.tls_serialized_len(),
-        }
-    }
-}
-
-impl Serialize for FanoutMessage {
-    fn tls_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
-        let mut written = self.timestamp.tls_serialize(writer)?;
-        written += match &self.event {
-            FanoutEvent::Application { message, frank } => {
-                message.tls_serialize(writer)? + frank.tls_serialize(writer)?
-            }
-            FanoutEvent::Welcome {
-                welcome,
-                ratchet_tree_option,
-            } => {
-                WelcomeAsMessage(welcome).tls_serialize(writer)?
-                    + ratchet_tree_option.tls_serialize(writer)?
-            }
-            FanoutEvent::Proposal {
-                proposal,
-                more_proposals,
-            } => proposal.tls_serialize(writer)? + more_proposals.tls_serialize(writer)?,
-            FanoutEvent::Commit {
-                commit,
-                external_proposals,
-            } => commit.tls_serialize(writer)? + external_proposals.tls_serialize(writer)?,
-        };
-        Ok(written)
-    }
-}
-
 wire_body!(FanoutMessage, "FanoutMessage");
+wire_body!(NotifyBody, "notify body");
 
-impl Size for NotifyBody {
-    fn tls_serialized_len(&self) -> usize {
-        self.messages.iter().map(Size::tls_serialized_len).sum()
-    }
-}
-
-impl Serialize for NotifyBody {
-    fn tls_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
-        let mut written = 0;
-        for message in &self.messages {
-            written += message.tls_serialize(writer)?;
-        }
-        Ok(written)
-    }
-}
-
-impl tls_codec::DeserializeBytes for NotifyBody {
-    /// Consumes all of `bytes`: a notify body has no length prefix.
-    fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
-        let mut reader = Reader::new(bytes);
-        let value = Self::read(&mut reader).map_err(crate::codec::to_tls_error)?;
-        Ok((value, reader.rest()))
-    }
-}
-
-impl crate::codec::WireMessage for NotifyBody {
-    const NAME: &'static str = "notify body";
-
-    fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        decode_body(bytes, Self::NAME, Self::read)
-    }
-}
-
-impl FanoutMessage {
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+impl Codec for FanoutMessage {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let timestamp = r.u64()?;
         let event = match read_classified(r, "FanoutMessage.message")? {
             Classified::Application(message) => FanoutEvent::Application {
@@ -196,11 +111,43 @@ impl FanoutMessage {
         };
         Ok(Self { timestamp, event })
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u64(self.timestamp);
+        match &self.event {
+            FanoutEvent::Application { message, frank } => {
+                w.mls(message)?;
+                w.optional(frank.as_ref(), |w, f| f.write(w))
+            }
+            FanoutEvent::Welcome {
+                welcome,
+                ratchet_tree_option,
+            } => {
+                w.mls(&WelcomeAsMessage(welcome))?;
+                ratchet_tree_option.write(w)
+            }
+            FanoutEvent::Proposal {
+                proposal,
+                more_proposals,
+            } => {
+                w.mls(proposal)?;
+                write_proposals(w, more_proposals)
+            }
+            FanoutEvent::Commit {
+                commit,
+                external_proposals,
+            } => {
+                w.mls(commit)?;
+                write_proposals(w, external_proposals)
+            }
+        }
+    }
 }
 
-impl NotifyBody {
+impl Codec for NotifyBody {
     /// Reads FanoutMessages until the input ends; an empty body is
-    /// [`DecodeError::Truncated`] (the draft requires at least one).
+    /// [`DecodeError::Truncated`] (the draft requires at least one). Consumes
+    /// all of the input: a notify body has no length prefix.
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let mut messages = Vec::new();
         loop {
@@ -212,5 +159,9 @@ impl NotifyBody {
                 return Ok(Self { messages });
             }
         }
+    }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        self.messages.iter().try_for_each(|m| m.write(w))
     }
 }

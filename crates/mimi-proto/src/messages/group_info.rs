@@ -12,10 +12,11 @@ use openmls::prelude::{
 };
 use openmls_traits::signatures::Signer;
 use openmls_traits::types::HpkeCiphertext;
-use tls_codec::{Serialize, Size, VLByteSlice};
 
-use crate::codec::{Reader, WireMessage, tls_fields, tls_read, wire_body, wire_enum};
-use crate::error::DecodeError;
+use crate::codec::{
+    Codec, Reader, WireMessage, Writer, encode_all, tls_via_codec, wire_body, wire_enum,
+};
+use crate::error::{DecodeError, EncodeError};
 use crate::id::RoomId;
 use crate::messages::crypto::{
     CryptoError, decrypt_with_label, encrypt_with_label, external_sender_key, sign_with_label,
@@ -66,15 +67,6 @@ pub struct GroupInfoRequestTbs {
     pub joining_code: Vec<u8>,
 }
 
-tls_fields!(GroupInfoRequestTbs, |s| [
-    Protocol::Mls10,
-    s.cipher_suite,
-    s.requesting_signature_key,
-    s.requesting_credential,
-    s.group_info_public_key,
-    VLByteSlice(&s.joining_code),
-]);
-
 /// `GroupInfoRequest` (protocol-06 §5.6): the TBS then `opaque signature<V>`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupInfoRequest {
@@ -84,7 +76,6 @@ pub struct GroupInfoRequest {
     pub signature: Vec<u8>,
 }
 
-tls_fields!(GroupInfoRequest, |s| [s.tbs, VLByteSlice(&s.signature)]);
 wire_body!(GroupInfoRequest, "GroupInfoRequest");
 
 wire_enum! {
@@ -112,8 +103,7 @@ pub struct PendingProposal {
     pub hub_accepted_time: u64,
 }
 
-tls_fields!(PendingProposal, |s| [s.proposal, s.hub_accepted_time]);
-tls_read!(PendingProposal);
+tls_via_codec!(PendingProposal);
 
 /// The plaintext of `encrypted_groupinfo_and_tree` (protocol-06 §5.6).
 ///
@@ -134,11 +124,6 @@ pub struct GroupInfoRatchetTreeTbe {
     pub pending_proposals: Vec<PendingProposal>,
 }
 
-tls_fields!(GroupInfoRatchetTreeTbe, |s| [
-    s.group_info,
-    s.ratchet_tree_option,
-    s.pending_proposals,
-]);
 wire_body!(GroupInfoRatchetTreeTbe, "GroupInfoRatchetTreeTBE");
 
 /// The signed part of a successful [`GroupInfoResponse`]: the response
@@ -169,15 +154,6 @@ pub struct GroupInfoResponseTbs {
     /// encryption", room_id, GroupInfoRatchetTreeTBE)`.
     pub encrypted_groupinfo_and_tree: HpkeCiphertext,
 }
-
-tls_fields!(GroupInfoResponseTbs, |s| [
-    Protocol::Mls10,
-    s.room_id,
-    GroupInfoCode::Success,
-    s.cipher_suite,
-    s.hub_sender,
-    s.encrypted_groupinfo_and_tree,
-]);
 
 /// `GroupInfoResponse` (protocol-06 §5.6), one variant per status.
 ///
@@ -224,16 +200,16 @@ impl GroupInfoRequestTbs {
         if signer.signature_scheme() != self.cipher_suite.signature_algorithm() {
             return Err(CryptoError::SchemeMismatch);
         }
-        let content = self
-            .tls_serialize_detached()
-            .map_err(|_| CryptoError::Encode)?;
+        let content = encode_all(&self).map_err(|_| CryptoError::Encode)?;
         let signature = sign_with_label(signer, GROUP_INFO_REQUEST_LABEL, &content)?;
         Ok(GroupInfoRequest {
             tbs: self,
             signature,
         })
     }
+}
 
+impl Codec for GroupInfoRequestTbs {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         read_protocol(r)?;
         Ok(Self {
@@ -243,6 +219,15 @@ impl GroupInfoRequestTbs {
             group_info_public_key: r.mls("GroupInfoRequest.groupInfoPublicKey")?,
             joining_code: r.opaque_uncapped()?.to_vec(),
         })
+    }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        Protocol::Mls10.write(w);
+        w.mls(&self.cipher_suite)?;
+        w.mls(&self.requesting_signature_key)?;
+        w.mls(&self.requesting_credential)?;
+        w.mls(&self.group_info_public_key)?;
+        w.opaque(&self.joining_code)
     }
 }
 
@@ -254,10 +239,7 @@ impl GroupInfoRequest {
     /// # Errors
     /// [`CryptoError::BadSignature`] if it does not verify.
     pub fn verify(&self, crypto: &impl OpenMlsCrypto) -> Result<(), CryptoError> {
-        let content = self
-            .tbs
-            .tls_serialize_detached()
-            .map_err(|_| CryptoError::Encode)?;
+        let content = encode_all(&self.tbs).map_err(|_| CryptoError::Encode)?;
         verify_with_label(
             crypto,
             self.tbs.cipher_suite.signature_algorithm(),
@@ -267,21 +249,34 @@ impl GroupInfoRequest {
             &self.signature,
         )
     }
+}
 
+impl Codec for GroupInfoRequest {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             tbs: GroupInfoRequestTbs::read(r)?,
             signature: r.opaque_uncapped()?.to_vec(),
         })
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        self.tbs.write(w)?;
+        w.opaque(&self.signature)
+    }
 }
 
-impl PendingProposal {
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+impl Codec for PendingProposal {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             proposal: ProposalMessage::read(r, "PendingProposal.proposal")?,
             hub_accepted_time: r.u64()?,
         })
+    }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.mls(&self.proposal)?;
+        w.u64(self.hub_accepted_time);
+        Ok(())
     }
 }
 
@@ -333,7 +328,9 @@ impl GroupInfoRatchetTreeTbe {
         )?;
         Self::decode(&plaintext).map_err(CryptoError::Decode)
     }
+}
 
+impl Codec for GroupInfoRatchetTreeTbe {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             group_info: Box::new(r.mls("GroupInfoRatchetTreeTBE.groupInfo")?),
@@ -344,6 +341,12 @@ impl GroupInfoRatchetTreeTbe {
                 PendingProposal::read,
             )?,
         })
+    }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.mls(&self.group_info)?;
+        self.ratchet_tree_option.write(w)?;
+        w.vector(&self.pending_proposals, |w, p| p.write(w))
     }
 }
 
@@ -357,9 +360,7 @@ impl GroupInfoResponseTbs {
         if signer.signature_scheme() != self.cipher_suite.signature_algorithm() {
             return Err(CryptoError::SchemeMismatch);
         }
-        let content = self
-            .tls_serialize_detached()
-            .map_err(|_| CryptoError::Encode)?;
+        let content = encode_all(&self).map_err(|_| CryptoError::Encode)?;
         let signature = sign_with_label(signer, GROUP_INFO_RESPONSE_LABEL, &content)?;
         Ok(GroupInfoResponse::Success {
             tbs: Box::new(self),
@@ -374,9 +375,7 @@ impl GroupInfoResponseTbs {
     /// # Errors
     /// [`CryptoError::BadSignature`] if it does not verify.
     pub fn verify(&self, crypto: &impl OpenMlsCrypto, signature: &[u8]) -> Result<(), CryptoError> {
-        let content = self
-            .tls_serialize_detached()
-            .map_err(|_| CryptoError::Encode)?;
+        let content = encode_all(self).map_err(|_| CryptoError::Encode)?;
         verify_with_label(
             crypto,
             self.cipher_suite.signature_algorithm(),
@@ -388,7 +387,7 @@ impl GroupInfoResponseTbs {
     }
 }
 
-impl GroupInfoResponseTbs {
+impl Codec for GroupInfoResponseTbs {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         read_protocol(r)?;
         let room_id = r.item("GroupInfoResponse.room_id")?;
@@ -406,10 +405,18 @@ impl GroupInfoResponseTbs {
                 .mls("GroupInfoResponse.encrypted_groupinfo_and_tree")?,
         })
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        Protocol::Mls10.write(w);
+        w.opaque(self.room_id.as_bytes())?;
+        GroupInfoCode::Success.write(w);
+        w.mls(&self.cipher_suite)?;
+        w.mls(&self.hub_sender)?;
+        w.mls(&self.encrypted_groupinfo_and_tree)
+    }
 }
 
-tls_read!(GroupInfoResponseTbs);
-tls_read!(GroupInfoRequestTbs);
+tls_via_codec!(GroupInfoResponseTbs, GroupInfoRequestTbs);
 
 impl GroupInfoResponse {
     /// The room the response is about.
@@ -428,7 +435,9 @@ impl GroupInfoResponse {
             Self::NoSuchRoom { .. } => GroupInfoCode::NoSuchRoom,
         }
     }
+}
 
+impl Codec for GroupInfoResponse {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let start = *r;
         read_protocol(r)?;
@@ -447,31 +456,18 @@ impl GroupInfoResponse {
             GroupInfoCode::NoSuchRoom => Self::NoSuchRoom { room_id },
         })
     }
-}
 
-impl Size for GroupInfoResponse {
-    fn tls_serialized_len(&self) -> usize {
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
         match self {
             Self::Success { tbs, signature } => {
-                tbs.tls_serialized_len() + VLByteSlice(signature).tls_serialized_len()
+                tbs.write(w)?;
+                w.opaque(signature)
             }
             Self::NotAuthorized { room_id } | Self::NoSuchRoom { room_id } => {
-                2 + room_id.tls_serialized_len()
-            }
-        }
-    }
-}
-
-impl Serialize for GroupInfoResponse {
-    fn tls_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
-        match self {
-            Self::Success { tbs, signature } => {
-                Ok(tbs.tls_serialize(writer)? + VLByteSlice(signature).tls_serialize(writer)?)
-            }
-            Self::NotAuthorized { room_id } | Self::NoSuchRoom { room_id } => {
-                Ok(Protocol::Mls10.tls_serialize(writer)?
-                    + room_id.tls_serialize(writer)?
-                    + self.status().tls_serialize(writer)?)
+                Protocol::Mls10.write(w);
+                w.opaque(room_id.as_bytes())?;
+                self.status().write(w);
+                Ok(())
             }
         }
     }

@@ -3,10 +3,9 @@
 //! directly to the target provider, never via a hub.
 
 use openmls::prelude::AppDataDictionary;
-use tls_codec::{Serialize, Size, VLByteSlice};
 
-use crate::codec::{Reader, Utf8String, tls_fields, tls_read, wire_body, wire_enum};
-use crate::error::DecodeError;
+use crate::codec::{Codec, Reader, Utf8String, Writer, tls_via_codec, wire_body, wire_enum};
+use crate::error::{DecodeError, EncodeError};
 use crate::id::UserId;
 
 /// Most query elements in one request. They are ANDed; the cap bounds the
@@ -105,34 +104,7 @@ pub struct QueryElement {
     pub search_value: Utf8String,
 }
 
-impl Size for QueryElement {
-    fn tls_serialized_len(&self) -> usize {
-        1 + match &self.search {
-            SearchField::OidcStdClaim { claim_name: name }
-            | SearchField::VcardField {
-                property_name: name,
-            } => name.tls_serialized_len(),
-            _ => 0,
-        } + self.search_value.tls_serialized_len()
-    }
-}
-
-impl Serialize for QueryElement {
-    fn tls_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
-        let mut written = self.search.search_type().tls_serialize(writer)?;
-        if let SearchField::OidcStdClaim { claim_name: name }
-        | SearchField::VcardField {
-            property_name: name,
-        } = &self.search
-        {
-            written += name.tls_serialize(writer)?;
-        }
-        written += self.search_value.tls_serialize(writer)?;
-        Ok(written)
-    }
-}
-
-tls_read!(QueryElement);
+tls_via_codec!(QueryElement);
 
 /// `IdentifierRequest` (protocol-06 §5.8): all elements must match.
 ///
@@ -150,10 +122,6 @@ pub struct IdentifierRequest {
     pub id_request_extensions: AppDataDictionary,
 }
 
-tls_fields!(IdentifierRequest, |s| [
-    s.query_elements,
-    s.id_request_extensions
-]);
 wire_body!(IdentifierRequest, "IdentifierRequest");
 
 wire_enum! {
@@ -201,12 +169,7 @@ pub struct ProfileField {
     pub field_value: Vec<u8>,
 }
 
-tls_fields!(ProfileField, |s| [
-    s.field_source,
-    s.field_name,
-    VLByteSlice(&s.field_value),
-]);
-tls_read!(ProfileField);
+tls_via_codec!(ProfileField);
 
 /// `UserProfile` (protocol-06 §5.8).
 ///
@@ -221,8 +184,7 @@ pub struct UserProfile {
     pub fields: Vec<ProfileField>,
 }
 
-tls_fields!(UserProfile, |s| [s.stable_uri, s.fields]);
-tls_read!(UserProfile);
+tls_via_codec!(UserProfile);
 
 /// `IdentifierResponse` (protocol-06 §5.8).
 ///
@@ -246,16 +208,10 @@ pub struct IdentifierResponse {
     pub id_response_extensions: AppDataDictionary,
 }
 
-tls_fields!(IdentifierResponse, |s| [
-    s.response_code,
-    s.uri,
-    s.found_profiles,
-    s.id_response_extensions,
-]);
 wire_body!(IdentifierResponse, "IdentifierResponse");
 
-impl QueryElement {
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+impl Codec for QueryElement {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let search = match SearchIdentifierType::read(r, "QueryElement.searchType")? {
             SearchIdentifierType::Handle => SearchField::Handle,
             SearchIdentifierType::Nick => SearchField::Nick,
@@ -275,9 +231,21 @@ impl QueryElement {
             search_value: r.item("QueryElement.searchValue")?,
         })
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        self.search.search_type().write(w);
+        if let SearchField::OidcStdClaim { claim_name: name }
+        | SearchField::VcardField {
+            property_name: name,
+        } = &self.search
+        {
+            w.opaque(name.as_str().as_bytes())?;
+        }
+        w.opaque(self.search_value.as_str().as_bytes())
+    }
 }
 
-impl IdentifierRequest {
+impl Codec for IdentifierRequest {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             query_elements: r.vector(
@@ -288,28 +256,44 @@ impl IdentifierRequest {
             id_request_extensions: r.mls("IdentifierRequest.id_request_extensions")?,
         })
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.vector(&self.query_elements, |w, e| e.write(w))?;
+        w.mls(&self.id_request_extensions)
+    }
 }
 
-impl ProfileField {
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+impl Codec for ProfileField {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             field_source: FieldSource::read(r, "ProfileField.fieldSource")?,
             field_name: r.item("ProfileField.fieldName")?,
             field_value: r.opaque_uncapped()?.to_vec(),
         })
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        self.field_source.write(w);
+        w.opaque(self.field_name.as_str().as_bytes())?;
+        w.opaque(&self.field_value)
+    }
 }
 
-impl UserProfile {
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+impl Codec for UserProfile {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             stable_uri: r.item("UserProfile.stableUri")?,
             fields: r.vector("UserProfile.fields", MAX_PROFILE_FIELDS, ProfileField::read)?,
         })
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.opaque(self.stable_uri.as_bytes())?;
+        w.vector(&self.fields, |w, f| f.write(w))
+    }
 }
 
-impl IdentifierResponse {
+impl Codec for IdentifierResponse {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             response_code: IdentifierQueryCode::read(r, "IdentifierResponse.responseCode")?,
@@ -324,10 +308,19 @@ impl IdentifierResponse {
             id_response_extensions: r.mls("IdentifierResponse.id_response_extensions")?,
         })
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        self.response_code.write(w);
+        w.vector(&self.uri, |w, uri| w.opaque(uri.as_bytes()))?;
+        w.vector(&self.found_profiles, |w, p| p.write(w))?;
+        w.mls(&self.id_response_extensions)
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use tls_codec::Size;
+
     use super::*;
 
     #[test]

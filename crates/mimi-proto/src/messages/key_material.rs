@@ -11,10 +11,10 @@ use openmls::prelude::{
 };
 use openmls_traits::signatures::Signer;
 use openmls_traits::types::SignatureScheme;
-use tls_codec::{DeserializeBytes, Serialize, Size, VLByteSlice};
+use tls_codec::DeserializeBytes;
 
-use crate::codec::{Reader, tls_fields, tls_read, wire_body, wire_enum};
-use crate::error::DecodeError;
+use crate::codec::{Codec, Reader, Writer, encode_all, tls_via_codec, wire_body, wire_enum};
+use crate::error::{DecodeError, EncodeError};
 use crate::id::{ClientId, RoomId, UserId};
 use crate::messages::crypto::{CryptoError, sign_with_label, verify_with_label};
 use crate::messages::{Protocol, read_protocol};
@@ -69,17 +69,6 @@ pub struct KeyMaterialRequestTbs {
     pub requester_credential: Credential,
 }
 
-tls_fields!(KeyMaterialRequestTbs, |s| [
-    Protocol::Mls10,
-    s.requesting_user,
-    s.target_user,
-    ZeroLenOptional(&s.room_id),
-    s.acceptable_ciphersuites,
-    s.required_capabilities,
-    s.requester_signature_key,
-    s.requester_credential,
-]);
-
 /// `KeyMaterialRequest` (protocol-06 §5.2): the TBS followed by
 /// `opaque key_material_request_signature<V>`.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,9 +79,7 @@ pub struct KeyMaterialRequest {
     pub signature: Vec<u8>,
 }
 
-tls_read!(KeyMaterialRequestTbs);
-
-tls_fields!(KeyMaterialRequest, |s| [s.tbs, VLByteSlice(&s.signature)]);
+tls_via_codec!(KeyMaterialRequestTbs);
 wire_body!(KeyMaterialRequest, "KeyMaterialRequest");
 
 wire_enum! {
@@ -174,31 +161,7 @@ pub struct ClientKeyMaterial {
     pub status: ClientStatus,
 }
 
-impl Size for ClientKeyMaterial {
-    fn tls_serialized_len(&self) -> usize {
-        1 + self.client_uri.tls_serialized_len()
-            + match &self.status {
-                ClientStatus::Success(kp) => kp.tls_serialized_len(),
-                ClientStatus::KeyMaterialExhausted => 0,
-                ClientStatus::NothingCompatible(caps) => caps.tls_serialized_len(),
-            }
-    }
-}
-
-impl Serialize for ClientKeyMaterial {
-    fn tls_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
-        let mut written = self.status.code().tls_serialize(writer)?;
-        written += self.client_uri.tls_serialize(writer)?;
-        written += match &self.status {
-            ClientStatus::Success(kp) => kp.tls_serialize(writer)?,
-            ClientStatus::KeyMaterialExhausted => 0,
-            ClientStatus::NothingCompatible(caps) => caps.tls_serialize(writer)?,
-        };
-        Ok(written)
-    }
-}
-
-tls_read!(ClientKeyMaterial);
+tls_via_codec!(ClientKeyMaterial);
 
 /// `KeyMaterialResponse` (protocol-06 §5.2).
 ///
@@ -223,12 +186,6 @@ pub struct KeyMaterialResponse {
     pub clients: Vec<ClientKeyMaterial>,
 }
 
-tls_fields!(KeyMaterialResponse, |s| [
-    Protocol::Mls10,
-    s.user_status,
-    s.user_uri,
-    s.clients,
-]);
 wire_body!(KeyMaterialResponse, "KeyMaterialResponse");
 
 impl KeyMaterialRequestTbs {
@@ -241,17 +198,17 @@ impl KeyMaterialRequestTbs {
         if first_suite_scheme(&self.acceptable_ciphersuites) != Some(signer.signature_scheme()) {
             return Err(CryptoError::SchemeMismatch);
         }
-        let content = self
-            .tls_serialize_detached()
-            .map_err(|_| CryptoError::Encode)?;
+        let content = encode_all(&self).map_err(|_| CryptoError::Encode)?;
         let signature = sign_with_label(signer, KEY_MATERIAL_REQUEST_LABEL, &content)?;
         Ok(KeyMaterialRequest {
             tbs: self,
             signature,
         })
     }
+}
 
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+impl Codec for KeyMaterialRequestTbs {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         read_protocol(r)?;
         Ok(Self {
             requesting_user: r.item("KeyMaterialRequest.requestingUser")?,
@@ -266,6 +223,18 @@ impl KeyMaterialRequestTbs {
             requester_signature_key: r.mls("KeyMaterialRequest.requesterSignatureKey")?,
             requester_credential: r.mls("KeyMaterialRequest.requesterCredential")?,
         })
+    }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        Protocol::Mls10.write(w);
+        w.opaque(self.requesting_user.as_bytes())?;
+        w.opaque(self.target_user.as_bytes())?;
+        // Zero-length outside a room (decisions W-3), never a presence byte.
+        w.opaque(self.room_id.as_ref().map_or(&[][..], RoomId::as_bytes))?;
+        w.mls(&self.acceptable_ciphersuites)?;
+        w.mls(&self.required_capabilities)?;
+        w.mls(&self.requester_signature_key)?;
+        w.mls(&self.requester_credential)
     }
 }
 
@@ -287,10 +256,7 @@ impl KeyMaterialRequest {
     /// [`CryptoError::BadSignature`] if it does not verify.
     pub fn verify(&self, crypto: &impl OpenMlsCrypto) -> Result<(), CryptoError> {
         let scheme = self.signature_scheme().ok_or(CryptoError::SchemeMismatch)?;
-        let content = self
-            .tbs
-            .tls_serialize_detached()
-            .map_err(|_| CryptoError::Encode)?;
+        let content = encode_all(&self.tbs).map_err(|_| CryptoError::Encode)?;
         verify_with_label(
             crypto,
             scheme,
@@ -300,17 +266,24 @@ impl KeyMaterialRequest {
             &self.signature,
         )
     }
+}
 
+impl Codec for KeyMaterialRequest {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             tbs: KeyMaterialRequestTbs::read(r)?,
             signature: r.opaque_uncapped()?.to_vec(),
         })
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        self.tbs.write(w)?;
+        w.opaque(&self.signature)
+    }
 }
 
-impl ClientKeyMaterial {
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+impl Codec for ClientKeyMaterial {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let code = KeyMaterialClientCode::read(r, "ClientKeyMaterial.clientStatus")?;
         let client_uri = r.item("ClientKeyMaterial.clientUri")?;
         let status = match code {
@@ -326,9 +299,21 @@ impl ClientKeyMaterial {
         };
         Ok(Self { client_uri, status })
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        self.status.code().write(w);
+        w.opaque(self.client_uri.as_bytes())?;
+        match &self.status {
+            ClientStatus::Success(key_package) => w.mls(key_package),
+            ClientStatus::KeyMaterialExhausted => Ok(()),
+            ClientStatus::NothingCompatible(capabilities) => {
+                w.optional(capabilities.as_ref(), |w, c| w.mls(c))
+            }
+        }
+    }
 }
 
-impl KeyMaterialResponse {
+impl Codec for KeyMaterialResponse {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         read_protocol(r)?;
         let user_status = KeyMaterialUserCode::read(r, "KeyMaterialResponse.userStatus")?;
@@ -356,35 +341,12 @@ impl KeyMaterialResponse {
             clients,
         })
     }
-}
 
-fn first_suite_scheme(suites: &[VerifiableCiphersuite]) -> Option<SignatureScheme> {
-    let first = *suites.first()?;
-    Ciphersuite::try_from(first)
-        .ok()
-        .map(|cs| cs.signature_algorithm())
-}
-
-/// An `IdentifierUri` that may be absent, encoded as a zero-length `opaque<V>`
-/// (never a presence byte): `KeyMaterialRequest.roomId` (decisions W-3).
-#[derive(Debug)]
-struct ZeroLenOptional<'a, T>(&'a Option<T>);
-
-impl<T: Size> Size for ZeroLenOptional<'_, T> {
-    fn tls_serialized_len(&self) -> usize {
-        self.0.as_ref().map_or(1, Size::tls_serialized_len)
-    }
-}
-
-impl<T: Serialize> Serialize for ZeroLenOptional<'_, T> {
-    fn tls_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
-        match self.0 {
-            Some(id) => id.tls_serialize(writer),
-            None => {
-                writer.write_all(&[0])?;
-                Ok(1)
-            }
-        }
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        Protocol::Mls10.write(w);
+        self.user_status.write(w);
+        w.opaque(self.user_uri.as_bytes())?;
+        w.vector(&self.clients, |w, c| c.write(w))
     }
 }
 
@@ -400,4 +362,11 @@ fn read_zero_len_optional<T: DeserializeBytes>(
     } else {
         r.item(what).map(Some)
     }
+}
+
+fn first_suite_scheme(suites: &[VerifiableCiphersuite]) -> Option<SignatureScheme> {
+    let first = *suites.first()?;
+    Ciphersuite::try_from(first)
+        .ok()
+        .map(|cs| cs.signature_algorithm())
 }

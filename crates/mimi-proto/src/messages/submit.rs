@@ -2,11 +2,10 @@
 //! message to the hub, which may frank it (protocol-06 §5.4, §5.4.1).
 
 use openmls::prelude::Ciphersuite;
-use tls_codec::{Serialize, Size, VLByteSlice};
 
-use crate::codec::{Reader, tls_fields, tls_read, wire_body, wire_enum};
+use crate::codec::{Codec, Reader, Writer, tls_via_codec, wire_body, wire_enum};
 use crate::components::ParticipantId;
-use crate::error::DecodeError;
+use crate::error::{DecodeError, EncodeError};
 use crate::messages::mls::ApplicationMessage;
 use crate::messages::{Protocol, read_participant, read_protocol};
 
@@ -33,11 +32,6 @@ pub struct SubmitMessageRequest {
     pub sending_uri: ParticipantId,
 }
 
-tls_fields!(SubmitMessageRequest, |s| [
-    Protocol::Mls10,
-    s.app_message,
-    VLByteSlice(s.sending_uri.as_bytes()),
-]);
 wire_body!(SubmitMessageRequest, "SubmitMessageRequest");
 
 wire_enum! {
@@ -71,12 +65,7 @@ pub struct Frank {
     pub franking_integrity_signature: Vec<u8>,
 }
 
-tls_fields!(Frank, |s| [
-    s.server_frank,
-    s.franking_signature_ciphersuite,
-    VLByteSlice(&s.franking_integrity_signature),
-]);
-tls_read!(Frank);
+tls_via_codec!(Frank);
 
 /// `SubmitMessageResponse` (protocol-06 §5.4), one variant per status code.
 ///
@@ -125,35 +114,9 @@ impl SubmitMessageResponse {
     }
 }
 
-impl Size for SubmitMessageResponse {
-    fn tls_serialized_len(&self) -> usize {
-        2 + match self {
-            Self::Accepted { frank, .. } => 8 + frank.tls_serialized_len(),
-            Self::NotAllowed => 0,
-            Self::EpochTooOld { .. } => 8,
-        }
-    }
-}
-
-impl Serialize for SubmitMessageResponse {
-    fn tls_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
-        let mut written = Protocol::Mls10.tls_serialize(writer)?;
-        written += self.status_code().tls_serialize(writer)?;
-        written += match self {
-            Self::Accepted {
-                accepted_timestamp,
-                frank,
-            } => accepted_timestamp.tls_serialize(writer)? + frank.tls_serialize(writer)?,
-            Self::NotAllowed => 0,
-            Self::EpochTooOld { current_epoch } => current_epoch.tls_serialize(writer)?,
-        };
-        Ok(written)
-    }
-}
-
 wire_body!(SubmitMessageResponse, "SubmitMessageResponse");
 
-impl SubmitMessageRequest {
+impl Codec for SubmitMessageRequest {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         read_protocol(r)?;
         Ok(Self {
@@ -161,19 +124,31 @@ impl SubmitMessageRequest {
             sending_uri: read_participant(r)?,
         })
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        Protocol::Mls10.write(w);
+        w.mls(&self.app_message)?;
+        w.opaque(self.sending_uri.as_bytes())
+    }
 }
 
-impl Frank {
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+impl Codec for Frank {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             server_frank: r.array()?,
             franking_signature_ciphersuite: r.mls("Frank.franking_signature_ciphersuite")?,
             franking_integrity_signature: r.opaque_uncapped()?.to_vec(),
         })
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.bytes(&self.server_frank);
+        w.mls(&self.franking_signature_ciphersuite)?;
+        w.opaque(&self.franking_integrity_signature)
+    }
 }
 
-impl SubmitMessageResponse {
+impl Codec for SubmitMessageResponse {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         read_protocol(r)?;
         Ok(
@@ -188,5 +163,24 @@ impl SubmitMessageResponse {
                 },
             },
         )
+    }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        Protocol::Mls10.write(w);
+        self.status_code().write(w);
+        match self {
+            Self::Accepted {
+                accepted_timestamp,
+                frank,
+            } => {
+                w.u64(*accepted_timestamp);
+                w.optional(frank.as_ref(), |w, f| f.write(w))
+            }
+            Self::NotAllowed => Ok(()),
+            Self::EpochTooOld { current_epoch } => {
+                w.u64(*current_epoch);
+                Ok(())
+            }
+        }
     }
 }

@@ -6,10 +6,9 @@ use openmls::ciphersuite::hash_ref::ProposalRef;
 use openmls::messages::group_info::VerifiableGroupInfo;
 use openmls::prelude::{Extension, Welcome};
 use openmls::treesync::RatchetTreeIn;
-use tls_codec::{Serialize, Size, VLByteSlice};
 
-use crate::codec::{Reader, Utf8String, tls_fields, tls_read, wire_body, wire_enum};
-use crate::error::DecodeError;
+use crate::codec::{Codec, Reader, Utf8String, Writer, tls_via_codec, wire_body, wire_enum};
+use crate::error::{DecodeError, EncodeError};
 use crate::messages::mls::{Classified, CommitMessage, ProposalMessage, read_classified};
 
 /// Most proposals a bundle or fan-out may carry besides the main message.
@@ -40,7 +39,6 @@ pub struct UpdateRequest {
     pub bundle: HandshakeBundle,
 }
 
-tls_fields!(UpdateRequest, |s| [s.bundle]);
 wire_body!(UpdateRequest, "UpdateRequest");
 
 /// `HandshakeBundle` (protocol-06 §5.3), split on the content type of
@@ -145,13 +143,6 @@ pub struct PartialGroupInfo {
     /// The committer's GroupInfo signature.
     pub signature: Vec<u8>,
 }
-
-tls_fields!(PartialGroupInfo, |s| [
-    s.ratchet_tree_presence,
-    s.group_info_extensions,
-    VLByteSlice(&s.signature),
-]);
-tls_read!(PartialGroupInfo);
 
 wire_enum! {
     /// `RatchetTreeRepresentation` (draft-mahy-mls-ratchet-tree-options).
@@ -283,156 +274,27 @@ impl UpdateOutcome {
 }
 
 wire_body!(UpdateRoomResponse, "UpdateRoomResponse");
+tls_via_codec!(
+    HandshakeBundle,
+    GroupInfoOption,
+    PartialGroupInfo,
+    RatchetTreeOption
+);
 
-impl Size for HandshakeBundle {
-    fn tls_serialized_len(&self) -> usize {
-        match self {
-            Self::Commit {
-                commit,
-                welcome,
-                group_info_option,
-                ratchet_tree_option,
-            } => {
-                commit.tls_serialized_len()
-                    + welcome.tls_serialized_len()
-                    + group_info_option.tls_serialized_len()
-                    + ratchet_tree_option.tls_serialized_len()
-            }
-            Self::Proposal {
-                proposal,
-                more_proposals,
-            } => proposal.tls_serialized_len() + more_proposals.tls_serialized_len(),
-        }
-    }
-}
-
-impl Serialize for HandshakeBundle {
-    fn tls_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
-        match self {
-            Self::Commit {
-                commit,
-                welcome,
-                group_info_option,
-                ratchet_tree_option,
-            } => Ok(commit.tls_serialize(writer)?
-                + welcome.tls_serialize(writer)?
-                + group_info_option.tls_serialize(writer)?
-                + ratchet_tree_option.tls_serialize(writer)?),
-            Self::Proposal {
-                proposal,
-                more_proposals,
-            } => Ok(proposal.tls_serialize(writer)? + more_proposals.tls_serialize(writer)?),
-        }
-    }
-}
-
-tls_read!(HandshakeBundle);
-
-impl Size for GroupInfoOption {
-    fn tls_serialized_len(&self) -> usize {
-        1 + match self {
-            Self::Full(gi) => gi.tls_serialized_len(),
-            Self::Partial(p) => p.tls_serialized_len(),
-        }
-    }
-}
-
-impl Serialize for GroupInfoOption {
-    fn tls_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
-        match self {
-            Self::Full(gi) => {
-                Ok(GroupInfoRepresentation::Full.tls_serialize(writer)?
-                    + gi.tls_serialize(writer)?)
-            }
-            Self::Partial(p) => Ok(GroupInfoRepresentation::Partial.tls_serialize(writer)?
-                + p.tls_serialize(writer)?),
-        }
-    }
-}
-
-tls_read!(GroupInfoOption);
-
-impl Size for RatchetTreeOption {
-    fn tls_serialized_len(&self) -> usize {
-        1 + match self {
-            Self::Full(tree) => tree.tls_serialized_len(),
-            Self::HttpsUri {
-                ratchet_tree_url,
-                tree_signature,
-            } => {
-                ratchet_tree_url.tls_serialized_len()
-                    + VLByteSlice(tree_signature).tls_serialized_len()
-            }
-            Self::OutOfBand { tree_signature } => VLByteSlice(tree_signature).tls_serialized_len(),
-            Self::DistributionService => 0,
-        }
-    }
-}
-
-impl Serialize for RatchetTreeOption {
-    fn tls_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
-        let mut written = self.representation().tls_serialize(writer)?;
-        written += match self {
-            Self::Full(tree) => tree.tls_serialize(writer)?,
-            Self::HttpsUri {
-                ratchet_tree_url,
-                tree_signature,
-            } => {
-                ratchet_tree_url.tls_serialize(writer)?
-                    + VLByteSlice(tree_signature).tls_serialize(writer)?
-            }
-            Self::OutOfBand { tree_signature } => {
-                VLByteSlice(tree_signature).tls_serialize(writer)?
-            }
-            Self::DistributionService => 0,
-        };
-        Ok(written)
-    }
-}
-
-tls_read!(RatchetTreeOption);
-
-impl Size for UpdateRoomResponse {
-    fn tls_serialized_len(&self) -> usize {
-        1 + self.error_description.tls_serialized_len()
-            + match &self.outcome {
-                UpdateOutcome::Success { .. } | UpdateOutcome::WrongEpoch { .. } => 8,
-                UpdateOutcome::NotAllowed => 0,
-                UpdateOutcome::InvalidProposal { invalid_proposals } => {
-                    invalid_proposals.tls_serialized_len()
-                }
-            }
-    }
-}
-
-impl Serialize for UpdateRoomResponse {
-    fn tls_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
-        let mut written = self.outcome.code().tls_serialize(writer)?;
-        written += self.error_description.tls_serialize(writer)?;
-        written += match &self.outcome {
-            UpdateOutcome::Success { accepted_timestamp } => {
-                accepted_timestamp.tls_serialize(writer)?
-            }
-            UpdateOutcome::WrongEpoch { current_epoch } => current_epoch.tls_serialize(writer)?,
-            UpdateOutcome::NotAllowed => 0,
-            UpdateOutcome::InvalidProposal { invalid_proposals } => {
-                invalid_proposals.tls_serialize(writer)?
-            }
-        };
-        Ok(written)
-    }
-}
-
-impl UpdateRequest {
+impl Codec for UpdateRequest {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             bundle: HandshakeBundle::read(r)?,
         })
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        self.bundle.write(w)
+    }
 }
 
-impl HandshakeBundle {
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+impl Codec for HandshakeBundle {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         match read_classified(r, "HandshakeBundle.proposalOrCommit")? {
             Classified::Commit(commit) => Ok(Self::Commit {
                 commit,
@@ -452,10 +314,33 @@ impl HandshakeBundle {
             }),
         }
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        match self {
+            Self::Commit {
+                commit,
+                welcome,
+                group_info_option,
+                ratchet_tree_option,
+            } => {
+                w.mls(commit)?;
+                w.optional(welcome.as_ref(), |w, welcome| w.mls(welcome))?;
+                group_info_option.write(w)?;
+                ratchet_tree_option.write(w)
+            }
+            Self::Proposal {
+                proposal,
+                more_proposals,
+            } => {
+                w.mls(proposal)?;
+                write_proposals(w, more_proposals)
+            }
+        }
+    }
 }
 
-impl GroupInfoOption {
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+impl Codec for GroupInfoOption {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         match GroupInfoRepresentation::read(r, "GroupInfoOption.representation")? {
             GroupInfoRepresentation::Full => {
                 Ok(Self::Full(Box::new(r.mls("GroupInfoOption.groupInfo")?)))
@@ -463,10 +348,23 @@ impl GroupInfoOption {
             GroupInfoRepresentation::Partial => Ok(Self::Partial(PartialGroupInfo::read(r)?)),
         }
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        match self {
+            Self::Full(group_info) => {
+                GroupInfoRepresentation::Full.write(w);
+                w.mls(group_info)
+            }
+            Self::Partial(partial) => {
+                GroupInfoRepresentation::Partial.write(w);
+                partial.write(w)
+            }
+        }
+    }
 }
 
-impl PartialGroupInfo {
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+impl Codec for PartialGroupInfo {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             ratchet_tree_presence: RatchetTreePresence::read(
                 r,
@@ -480,10 +378,16 @@ impl PartialGroupInfo {
             signature: r.opaque_uncapped()?.to_vec(),
         })
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        self.ratchet_tree_presence.write(w);
+        w.mls(&self.group_info_extensions)?;
+        w.opaque(&self.signature)
+    }
 }
 
-impl RatchetTreeOption {
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+impl Codec for RatchetTreeOption {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(
             match RatchetTreeRepresentation::read(r, "RatchetTreeOption.representation")? {
                 RatchetTreeRepresentation::Full => {
@@ -500,9 +404,25 @@ impl RatchetTreeOption {
             },
         )
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        self.representation().write(w);
+        match self {
+            Self::Full(tree) => w.mls(tree),
+            Self::HttpsUri {
+                ratchet_tree_url,
+                tree_signature,
+            } => {
+                w.opaque(ratchet_tree_url.as_str().as_bytes())?;
+                w.opaque(tree_signature)
+            }
+            Self::OutOfBand { tree_signature } => w.opaque(tree_signature),
+            Self::DistributionService => Ok(()),
+        }
+    }
 }
 
-impl UpdateRoomResponse {
+impl Codec for UpdateRoomResponse {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let code = UpdateResponseCode::read(r, "UpdateRoomResponse.responseCode")?;
         let error_description = r.item("UpdateRoomResponse.errorDescription")?;
@@ -527,6 +447,20 @@ impl UpdateRoomResponse {
             outcome,
         })
     }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        self.outcome.code().write(w);
+        w.opaque(self.error_description.as_str().as_bytes())?;
+        match &self.outcome {
+            UpdateOutcome::Success { accepted_timestamp } => w.u64(*accepted_timestamp),
+            UpdateOutcome::WrongEpoch { current_epoch } => w.u64(*current_epoch),
+            UpdateOutcome::NotAllowed => {}
+            UpdateOutcome::InvalidProposal { invalid_proposals } => {
+                w.mls(invalid_proposals)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `MLSMessage proposals<V>` where each must be a `PublicMessage` proposal.
@@ -535,4 +469,12 @@ pub(crate) fn read_proposals(
     what: &'static str,
 ) -> Result<Vec<ProposalMessage>, DecodeError> {
     r.vector(what, MAX_MORE_PROPOSALS, |r| ProposalMessage::read(r, what))
+}
+
+/// Writes `MLSMessage proposals<V>`.
+pub(crate) fn write_proposals(
+    w: &mut Writer,
+    proposals: &[ProposalMessage],
+) -> Result<(), EncodeError> {
+    w.vector(proposals, |w, p| w.mls(p))
 }
