@@ -153,9 +153,15 @@ impl Client {
             let room =
                 RoomId::parse_canonical(row.room.as_bytes()).map_err(|_| corrupt("room id"))?;
             let status = RoomStatus::from_code(row.status).ok_or_else(|| corrupt("room status"))?;
-            let group = MlsGroup::load(me.provider.storage(), &GroupId::from_slice(&row.group_id))
-                .map_err(|e| ClientError::Storage(format!("loading group: {e:?}")))?
-                .ok_or_else(|| corrupt("group"))?;
+            let loaded = MlsGroup::load(me.provider.storage(), &GroupId::from_slice(&row.group_id))
+                .map_err(|e| ClientError::Storage(format!("loading group: {e:?}")))?;
+            let group = match loaded {
+                Some(g) => g,
+                // A room we were removed from whose group state went for a
+                // rejoin that did not complete: only its stored history is left.
+                None if status == RoomStatus::Removed => continue,
+                None => return Err(corrupt("group")),
+            };
             let state = committed_state(&group)?;
             me.rooms.insert(
                 room.clone(),

@@ -139,6 +139,8 @@ pub enum DiscardReason {
     Edit(&'static str),
     /// The message ID was seen before.
     Duplicate,
+    /// The sender's identity or the message ID cannot be established.
+    Sender(&'static str),
     /// The sender asked for franking but no valid frank came with it.
     Frank(FrankError),
 }

@@ -246,11 +246,17 @@ impl Client {
             }
             _ => return Err(ClientError::Malformed("expected an application message")),
         };
-        let sender_client =
-            client_of(&credential).ok_or(ClientError::Malformed("sender is not a mimi client"))?;
-        let sender = sender_client
-            .user()
-            .ok_or(ClientError::Malformed("sender names no user"))?;
+        // From here on the ratchet has advanced: failures discard the message
+        // (and are persisted) rather than return an error.
+        let Some((sender_client, sender)) =
+            client_of(&credential).and_then(|c| c.user().map(|u| (c, u)))
+        else {
+            return Ok(RoomEvent::Discarded {
+                room,
+                sender: None,
+                reason: DiscardReason::Sender("sender credential names no mimi user"),
+            });
+        };
         let discard = |reason| {
             Ok(RoomEvent::Discarded {
                 room: room.clone(),
@@ -280,7 +286,9 @@ impl Client {
             ContentVerdict::Denied(d) => return discard(DiscardReason::Policy(Box::new(d))),
             ContentVerdict::BadEdit(why) => return discard(DiscardReason::Edit(why)),
         }
-        let message_id = received.message_id_with(sender.as_str(), room.as_str())?;
+        let Ok(message_id) = received.message_id_with(sender.as_str(), room.as_str()) else {
+            return discard(DiscardReason::Sender("message ID inputs are too long"));
+        };
         if r.history.get(&message_id).is_some() {
             return discard(DiscardReason::Duplicate);
         }

@@ -11,7 +11,7 @@
 use std::sync::LazyLock;
 
 use openmls::component::ComponentData;
-use openmls::group::{AppDataDictionaryUpdater, AppDataUpdates};
+use openmls::group::{AppDataDictionaryUpdater, AppDataUpdates, QueuedProposal};
 use openmls::messages::proposals_in::{ProposalIn, ProposalOrRefIn};
 use openmls::prelude::tls_codec::Serialize as _;
 use openmls::prelude::{
@@ -297,11 +297,23 @@ pub(crate) fn pending_proposals(group: &MlsGroup) -> Result<Vec<Proposal>, Clien
         .pending_proposals()
         .map(|qp| {
             Ok(Proposal::new(
-                actor(group, qp.sender(), None)?,
+                queued_actor(group, qp)?,
                 change(group, qp.proposal(), qp.sender())?,
             ))
         })
         .collect()
+}
+
+/// The sender of a stored proposal. A new member's own proposal (an external
+/// Add) names the joiner through the KeyPackage it adds.
+pub(crate) fn queued_actor(group: &MlsGroup, qp: &QueuedProposal) -> Result<Actor, ClientError> {
+    let credential = match (qp.sender(), qp.proposal()) {
+        (Sender::NewMemberProposal, MlsProposal::Add(add)) => {
+            Some(add.key_package().leaf_node().credential())
+        }
+        _ => None,
+    };
+    actor(group, qp.sender(), credential)
 }
 
 /// The policy view of a verified commit, read from its bytes in commit order;
@@ -330,7 +342,7 @@ pub(crate) fn commit_from_bytes(group: &MlsGroup, bytes: &[u8]) -> Result<Commit
                         "commit references an unknown proposal",
                     ))?;
                 proposals.push(Proposal::new(
-                    actor(group, qp.sender(), None)?,
+                    queued_actor(group, qp)?,
                     change(group, qp.proposal(), qp.sender())?,
                 ));
             }

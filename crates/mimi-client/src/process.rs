@@ -54,7 +54,18 @@ impl Client {
             } => {
                 let mut events = self.process_commit(timestamp, &message, &mut batch)?;
                 if !external_proposals.is_empty() {
-                    events.extend(self.process_proposals(timestamp, &external_proposals)?);
+                    // The commit is merged already: a bad stapled proposal must
+                    // not keep it from being stored.
+                    match self.process_proposals(timestamp, &external_proposals) {
+                        Ok(more) => events.extend(more),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "stapled hub proposals refused");
+                            events.push(RoomEvent::Ignored {
+                                room: None,
+                                reason: "stapled hub proposals are invalid",
+                            });
+                        }
+                    }
                 }
                 events
             }
@@ -343,7 +354,7 @@ impl Client {
         let mut proposals = policy::pending_proposals(&r.group)?;
         for qp in &queued {
             proposals.push(mimi_policy::Proposal::new(
-                policy::actor(&r.group, qp.sender(), None)?,
+                policy::queued_actor(&r.group, qp)?,
                 policy::change(&r.group, qp.proposal(), qp.sender())?,
             ));
         }
