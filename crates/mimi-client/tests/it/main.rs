@@ -494,3 +494,47 @@ fn hub_remove_proposals_are_committed_also_after_an_external_join() {
     w.assert_converged(&[charlie, bob, tablet]);
     assert_eq!(w.clients[tablet].room(&room).unwrap().members().len(), 3);
 }
+
+#[test]
+fn remove_a_user_with_two_devices() {
+    let mut w = World::new("y.example");
+    let c = figure_one(&mut w);
+    let room = w.room_id.clone();
+    let alice = w.user(c.alice);
+    let out = w.clients[c.charlie].remove_user(&room, &alice).unwrap();
+    assert!(matches!(
+        w.commit(c.charlie, &out),
+        UpdateOutcome::Success { .. }
+    ));
+    w.sync_all();
+    for gone in [c.alice, c.alice2] {
+        assert_eq!(
+            w.clients[gone].room(&room).unwrap().status(),
+            RoomStatus::Removed
+        );
+    }
+    let remaining = [c.charlie, c.bob, c.diana, c.evelyn];
+    w.assert_converged(&remaining);
+    let r = w.clients[c.bob].room(&room).unwrap();
+    assert!(r.state().role_of(&ParticipantId::from(alice)).is_none());
+    assert_eq!(r.members().len(), 4);
+    // Later messages reach only the remaining members.
+    w.send_text(c.diana, "after alice left");
+    w.sync_all();
+    for gone in [c.alice, c.alice2] {
+        let removed_at = w.seen[gone]
+            .iter()
+            .position(|e| matches!(e, RoomEvent::Removed { .. }))
+            .unwrap();
+        assert!(messages(&w.seen[gone][removed_at..]).is_empty());
+    }
+    assert_eq!(
+        messages(&w.seen[c.evelyn]),
+        vec!["after alice left".to_owned()]
+    );
+    // A removed client can send nothing more for the room.
+    assert!(matches!(
+        w.clients[c.alice].send_text(&room, "still here?"),
+        Err(ClientError::State(_))
+    ));
+}
