@@ -3,10 +3,22 @@
 //! restarts.
 //!
 //! It is sync and transport-free: every operation returns what must be sent to
-//! the hub ([`OutgoingCommit`], [`OutgoingProposals`], [`OutgoingMessage`]),
-//! the caller sends it, and reports the hub's answer back
-//! ([`Client::commit_answered`]); events the hub fans out go in through
-//! [`Client::process`] in the hub's order.
+//! the hub ([`OutgoingCommit`], [`OutgoingProposals`], [`OutgoingMessage`], a
+//! [`GroupInfoAsk`]'s request), the caller sends it and reports the hub's
+//! answer back ([`Client::commit_answered`], [`Client::proposals_refused`],
+//! [`Client::message_accepted`], [`Client::join_from_group_info`]). Events the
+//! hub fans out go in through [`Client::process_at`] in the hub's order, with
+//! their stream cursor. [`Client::commit_with_retry`] resyncs and retries on
+//! `wrongEpoch`.
+//!
+//! ```text
+//! let mut c = Client::create(home, client_id)?;          // or Client::open(home)
+//! let created = c.create_room(&room, Preset::PrivateGroup, hub_sender)?;   // → hub
+//! let out = c.add_user(&room, &bob, None, bob_key_packages)?;              // → update
+//! c.commit_answered(&room, &hub_answer)?;
+//! let msg = c.send_text(&room, "hello")?;                                  // → submitMessage
+//! for (cursor, event) in stream { c.process_at(event, Some(cursor))?; }
+//! ```
 //!
 //! # Layout
 //! - [`Client`] (`client`): identity, provider, rooms, persistence;

@@ -538,3 +538,40 @@ fn remove_a_user_with_two_devices() {
         Err(ClientError::State(_))
     ));
 }
+
+#[test]
+fn crash_before_the_hubs_answer_then_the_fan_out_merges_the_commit() {
+    let mut w = World::new("y.example");
+    let dir = tempfile::tempdir().unwrap();
+    let charlie_id = ClientId::parse("mimi://y.example/d/charlie/phone").unwrap();
+    let charlie = w.join_client(Client::create(dir.path(), charlie_id).unwrap());
+    let bob = w.client("mimi://x.example/d/bob/phone");
+    w.create(charlie, Preset::PrivateGroup);
+    w.add(charlie, &[bob], None);
+    let room = w.room_id.clone();
+
+    // Charlie's commit reaches the hub, which accepts it; charlie dies before
+    // the answer arrives.
+    let diana = w.client("mimi://z.example/d/diana/phone");
+    let user = w.user(diana);
+    let kp = w.key_package(diana);
+    let out = w.clients[charlie]
+        .add_user(&room, &user, None, vec![kp])
+        .unwrap();
+    assert!(matches!(w.submit(&out), UpdateOutcome::Success { .. }));
+    let mut restarted = Client::open(dir.path()).unwrap();
+    restarted.set_clock(Box::new(w.clock.clone()));
+    assert!(restarted.room(&room).unwrap().has_pending_commit());
+    w.clients[charlie] = restarted;
+
+    // The fan-out brings the commit back: it is ours, so it is merged.
+    let events = w.sync(charlie);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, RoomEvent::Committed { own: true, .. })),
+        "{events:?}"
+    );
+    w.sync_all();
+    w.assert_converged(&[charlie, bob, diana]);
+}
