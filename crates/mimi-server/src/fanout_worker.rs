@@ -107,12 +107,17 @@ async fn run(state: AppState, retry: RetryPolicy, mut stopped: watch::Receiver<b
     let slots = Arc::new(Semaphore::new(MAX_PARALLEL_QUEUES));
     let attempted: Attempted = Arc::default();
     let mut deliveries = JoinSet::new();
+    // Set when a claim found nothing due while deliveries were in flight: the
+    // queues with work are then most likely ours already, so a wake (one per
+    // accepted batch) is not worth a write transaction; a finished delivery or
+    // the poll tick claims again.
+    let mut saturated = false;
     loop {
         if *stopped.borrow() {
             break;
         }
         // Claim every due queue we have room for.
-        while let Ok(slot) = slots.clone().try_acquire_owned() {
+        while !saturated && let Ok(slot) = slots.clone().try_acquire_owned() {
             let now = Timestamp(state.now_ms());
             match state
                 .store
@@ -128,19 +133,24 @@ async fn run(state: AppState, retry: RetryPolicy, mut stopped: watch::Receiver<b
                         slot,
                     ));
                 }
-                Ok(None) => break,
+                Ok(None) => {
+                    saturated = !deliveries.is_empty();
+                    break;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "claiming the outbox failed");
                     break;
                 }
             }
         }
-        while deliveries.try_join_next().is_some() {}
+        while deliveries.try_join_next().is_some() {
+            saturated = false;
+        }
         tokio::select! {
             _ = stopped.changed() => {}
             wake = wakes.recv() => if wake.is_none() { break },
-            Some(_) = deliveries.join_next(), if !deliveries.is_empty() => {}
-            () = tokio::time::sleep(POLL_INTERVAL) => {}
+            Some(_) = deliveries.join_next(), if !deliveries.is_empty() => saturated = false,
+            () = tokio::time::sleep(POLL_INTERVAL) => saturated = false,
         }
     }
     let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
@@ -171,11 +181,10 @@ async fn deliver(
     let Some(last) = batch.entries.last().map(|e| (e.event_seq, e.part)) else {
         return;
     };
-    let body: Vec<u8> = batch
-        .entries
-        .iter()
-        .flat_map(|e| e.payload.iter().copied())
-        .collect();
+    let mut body = Vec::with_capacity(batch.entries.iter().map(|e| e.payload.len()).sum());
+    for entry in &batch.entries {
+        body.extend_from_slice(&entry.payload);
+    }
     let target = PathTarget::Room(batch.room.clone());
     let sent = tokio::time::timeout(
         NOTIFY_TIMEOUT,

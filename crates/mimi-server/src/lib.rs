@@ -37,6 +37,7 @@ pub mod peer_client;
 pub mod peers;
 pub mod pki;
 pub mod provisioning;
+pub mod room_cache;
 mod sequencer;
 pub mod server;
 mod state;

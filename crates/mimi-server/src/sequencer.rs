@@ -25,7 +25,7 @@ use mimi_proto::messages::{
     SubmitMessageResponse, UpdateRequest, UpdateRoomResponse,
 };
 use mimi_proto::{ProviderId, RoomId};
-use mimi_store::{AcceptedEvent, EventKind, Fanout, RoomTxn, Timestamp};
+use mimi_store::{AcceptedEvent, Conflict, EventKind, Fanout, RoomTxn, StoreError, Timestamp};
 use openmls::prelude::tls_codec::Serialize as _;
 use tokio::sync::oneshot;
 
@@ -247,20 +247,73 @@ async fn run_batch(state: &AppState, room_id: &RoomId, batch: Vec<Job>) {
     }
 }
 
-/// Runs the batch against the locked room and stores the result. Returns one
-/// output per input; an `Err` fails the whole batch (nothing was stored).
+/// Runs the batch and stores the result. Returns one output per input; an
+/// `Err` fails the whole batch (nothing was stored).
+///
+/// When the room is cached at its current version, the hub step runs before
+/// the room is locked, and the lock is held only to write (decisions FED-16);
+/// the commit's version check refuses the write if the room moved meanwhile.
+/// Otherwise the room is locked first and restored from its snapshot.
 async fn process(
     state: &AppState,
     room_id: &RoomId,
     mut inputs: Vec<Input>,
 ) -> Result<Vec<Output>, ApiError> {
+    add_welcome_routes(state, room_id, &mut inputs).await?;
+    let version = state.store.room_version(room_id).await?;
+    if let Some(room) = state.rooms.take(room_id, version) {
+        let now = state.now_ms();
+        let (room, outputs) = run_steps(state, room, inputs, now).await?;
+        let Some(event) = build_event(state, room_id, version, now, &outputs).await? else {
+            // Nothing accepted: nothing to write. The room is unchanged except
+            // for soft state (a GroupInfo request's pending joiner), which stays
+            // cached at this version (decisions FED-10).
+            state.rooms.put(room_id.clone(), version, room);
+            return Ok(outputs);
+        };
+        let txn = state.store.lock_room(room_id).await?;
+        return match txn.commit(&event).await {
+            Ok(accepted) => {
+                state.rooms.put(room_id.clone(), accepted.version, room);
+                record_metrics(state, &event, &outputs);
+                Ok(outputs)
+            }
+            // Another instance moved the room since we read its version:
+            // nothing was written; the caller retries against the new state.
+            Err(StoreError::Conflict(Conflict::Stale { .. })) => {
+                Err(ApiError::Overloaded(Duration::from_secs(1)))
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
+
     let mut txn = state.store.lock_room(room_id).await?;
     if txn.hub() != state.provider() {
         return Err(ApiError::NotFound("this provider does not host the room"));
     }
-    // Welcome routing: the store remembers which provider answered each
-    // keyMaterial request; hand those routes to the hub with the commit.
-    for input in &mut inputs {
+    let room = restore(state, &mut txn).await?;
+    let base = txn.version();
+    let now = state.now_ms();
+    let (room, outputs) = run_steps(state, room, inputs, now).await?;
+    let Some(event) = build_event(state, room_id, base, now, &outputs).await? else {
+        drop(txn);
+        state.rooms.put(room_id.clone(), base, room);
+        return Ok(outputs);
+    };
+    let accepted = txn.commit(&event).await?;
+    state.rooms.put(room_id.clone(), accepted.version, room);
+    record_metrics(state, &event, &outputs);
+    Ok(outputs)
+}
+
+/// Welcome routing: the store remembers which provider answered each
+/// keyMaterial request; the routes go to the hub with the commit.
+async fn add_welcome_routes(
+    state: &AppState,
+    room_id: &RoomId,
+    inputs: &mut [Input],
+) -> Result<(), ApiError> {
+    for input in inputs {
         if let Input::Update(request, _, routes) = input
             && let HandshakeBundle::Commit {
                 welcome: Some(welcome),
@@ -271,17 +324,24 @@ async fn process(
                 let Ok(reference) = secret.new_member().tls_serialize_detached() else {
                     continue;
                 };
-                if let Some(provider) = txn.key_package_route(&reference).await? {
+                if let Some(provider) = state.store.key_package_route(room_id, &reference).await? {
                     routes.push((reference, provider));
                 }
             }
         }
     }
-    let room = load_room(state, &mut txn).await?;
-    let base = txn.version();
-    let now = state.now_ms();
+    Ok(())
+}
+
+/// Runs the hub steps of a batch, in order, on the blocking pool.
+async fn run_steps(
+    state: &AppState,
+    room: Room,
+    inputs: Vec<Input>,
+    now: u64,
+) -> Result<(Room, Vec<Output>), ApiError> {
     let step_state = state.clone();
-    let (room, outputs) = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let mut room = room;
         let ctx = StepContext {
             hub: &step_state.hub,
@@ -304,27 +364,11 @@ async fn process(
         (room, outputs)
     })
     .await
-    .map_err(|_| ApiError::Internal("hub step panicked"))?;
-
-    let Some(event) = build_event(state, room_id, base, now, &outputs).await? else {
-        // Nothing accepted: nothing to write. The room is unchanged except for
-        // soft state (a GroupInfo request's pending joiner), which stays cached
-        // at this version (decisions FED-10).
-        drop(txn);
-        state.rooms.put(room_id.clone(), base, room);
-        return Ok(outputs);
-    };
-    let accepted = txn.commit(&event).await?;
-    state.rooms.put(room_id.clone(), accepted.version, room);
-    record_metrics(state, &event, &outputs);
-    Ok(outputs)
+    .map_err(|_| ApiError::Internal("hub step panicked"))
 }
 
-/// The room at the locked version: from the cache, or restored from the store.
-async fn load_room(state: &AppState, txn: &mut RoomTxn) -> Result<Room, ApiError> {
-    if let Some(room) = state.rooms.take(txn) {
-        return Ok(room);
-    }
+/// The room at the locked version, restored from its stored snapshot.
+async fn restore(state: &AppState, txn: &mut RoomTxn) -> Result<Room, ApiError> {
     let snapshot = txn.snapshot().await?;
     let hub_state = state.clone();
     tokio::task::spawn_blocking(move || Room::restore(&hub_state.hub, &snapshot.mls_state))

@@ -13,7 +13,7 @@ use std::time::Duration;
 use mimi_hub::Hub;
 use mimi_policy::PolicyEnvelope;
 use mimi_proto::directory::{Directory, Endpoint};
-use mimi_store::{EpochCache, Store, StoreConfig};
+use mimi_store::{Store, StoreConfig};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -26,6 +26,7 @@ use crate::members::Members;
 use crate::metrics::Metrics;
 use crate::peer_client::PeerClient;
 use crate::peers::PeerMap;
+use crate::room_cache::RoomCache;
 use crate::sequencer::Sequencer;
 use crate::state::{AppState, Inner, ROOM_CACHE_CAPACITY};
 use crate::tls::TlsIdentity;
@@ -124,7 +125,7 @@ pub async fn start(config: &Config, options: Options) -> Result<Running, ServerE
         provider,
         store,
         hub: Hub::new(keys, PolicyEnvelope::permissive()),
-        rooms: EpochCache::new(ROOM_CACHE_CAPACITY),
+        rooms: RoomCache::new(ROOM_CACHE_CAPACITY),
         sequencer: Sequencer::default(),
         members,
         peers,

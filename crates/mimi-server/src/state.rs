@@ -4,13 +4,14 @@ use std::sync::Arc;
 
 use mimi_hub::{Hub, HubKeys, Room};
 use mimi_proto::ProviderId;
-use mimi_store::{EpochCache, Store};
+use mimi_store::Store;
 
 use crate::clock::Clock;
 use crate::config::Limits;
 use crate::members::Members;
 use crate::metrics::Metrics;
 use crate::peer_client::PeerClient;
+use crate::room_cache::RoomCache;
 use crate::sequencer::Sequencer;
 
 /// Rooms whose deserialized state stays in memory. A hot room then costs no
@@ -30,7 +31,7 @@ pub struct Inner {
     pub(crate) store: Store,
     /// The hub engine's shared part: keys, policy envelope, crypto.
     pub(crate) hub: Hub,
-    pub(crate) rooms: EpochCache<Room>,
+    pub(crate) rooms: RoomCache<Room>,
     pub(crate) sequencer: Sequencer,
     pub(crate) members: Members,
     pub(crate) peers: PeerClient,

@@ -64,10 +64,20 @@ impl Limiter {
             .buckets
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let bucket = buckets.entry(peer.to_owned()).or_insert(Bucket {
-            tokens: self.burst,
-            last: now,
-        });
+        // Look up before inserting: the key is allocated once per peer, not
+        // once per request.
+        if !buckets.contains_key(peer) {
+            buckets.insert(
+                peer.to_owned(),
+                Bucket {
+                    tokens: self.burst,
+                    last: now,
+                },
+            );
+        }
+        let Some(bucket) = buckets.get_mut(peer) else {
+            return Ok(());
+        };
         let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * self.rate).min(self.burst);
         bucket.last = now;

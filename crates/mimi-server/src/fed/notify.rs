@@ -16,6 +16,7 @@ use mimi_proto::messages::{FanoutEvent, FanoutMessage, NotifyBody};
 use mimi_proto::{ProviderId, WireMessage as _};
 use mimi_store::{NotifyOutcome, NotifyReceipt, Timestamp};
 use openmls::prelude::tls_codec::Serialize as _;
+use tls_codec::Size as _;
 
 use crate::api_error::ApiError;
 use crate::local::{self, LocalEvent};
@@ -37,11 +38,23 @@ pub(super) async fn notify(
         ));
     }
     let notify = NotifyBody::decode(&body)?;
-    let events = notify
-        .messages
-        .iter()
-        .map(local_event)
-        .collect::<Result<Vec<_>, _>>()?;
+    // Each FanoutMessage's own bytes, sliced from the body (the decoder
+    // accepted exactly these bytes, and their encoding is canonical).
+    let mut offset = 0;
+    let mut events = Vec::with_capacity(notify.messages.len());
+    for message in &notify.messages {
+        let len = message.tls_serialized_len();
+        let payload = body.get(offset..offset + len).ok_or(ApiError::Internal(
+            "FanoutMessage length disagrees with the body",
+        ))?;
+        offset += len;
+        events.push(local_event(message, payload.to_vec()));
+    }
+    if offset != body.len() {
+        return Err(ApiError::Internal(
+            "FanoutMessage lengths disagree with the body",
+        ));
+    }
     let deliveries = local::deliveries(state, &room, &events).await?;
     let receipt = NotifyReceipt {
         hub: peer.clone(),
@@ -61,10 +74,7 @@ pub(super) async fn notify(
 
 /// One FanoutMessage as a local delivery: its own bytes, and for a Welcome the
 /// KeyPackageRefs that say which of our clients it is for.
-fn local_event(message: &FanoutMessage) -> Result<LocalEvent, ApiError> {
-    let payload = message
-        .encode()
-        .map_err(|_| ApiError::Internal("FanoutMessage does not re-encode"))?;
+fn local_event(message: &FanoutMessage, payload: Vec<u8>) -> LocalEvent {
     let welcome_refs = match &message.event {
         FanoutEvent::Welcome { welcome, .. } => Some(
             welcome
@@ -75,8 +85,8 @@ fn local_event(message: &FanoutMessage) -> Result<LocalEvent, ApiError> {
         ),
         _ => None,
     };
-    Ok(LocalEvent {
+    LocalEvent {
         payload,
         welcome_refs,
-    })
+    }
 }
