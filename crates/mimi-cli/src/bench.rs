@@ -54,6 +54,10 @@ pub struct FanoutArgs {
     /// Messages sent and delivered before measuring (connection setup, caches).
     #[arg(long, default_value_t = 1_000)]
     warmup: usize,
+    /// Offered load in messages per second (0: as fast as `--in-flight`
+    /// allows). Below saturation, latency shows the pipeline, not the queue.
+    #[arg(long, default_value_t = 0)]
+    rate: u32,
 }
 
 /// Runs a `mimi bench` subcommand.
@@ -201,6 +205,7 @@ async fn fanout(args: FanoutArgs) -> BenchResult<String> {
     ));
 
     let bodies = Arc::new(bodies);
+    let interval = (args.rate > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(args.rate)));
     // Warm-up, then the measured run.
     submit_range(
         &b,
@@ -210,6 +215,7 @@ async fn fanout(args: FanoutArgs) -> BenchResult<String> {
         &sent,
         0..args.warmup,
         args.in_flight,
+        interval,
     )
     .await?;
     let cpu_before = process_cpu();
@@ -222,6 +228,7 @@ async fn fanout(args: FanoutArgs) -> BenchResult<String> {
         &sent,
         args.warmup..total,
         args.in_flight,
+        interval,
     )
     .await?;
     let accepted_all = started.elapsed();
@@ -248,7 +255,7 @@ async fn fanout(args: FanoutArgs) -> BenchResult<String> {
     let metrics = hub.metrics();
     let rate = args.messages as f64 / elapsed.as_secs_f64();
     let report = format!(
-        "fan-out: {} messages ({} warm-up), {} in flight, hub a.example -> followers b.example, c.example (mTLS, HTTP/2, SQLite WAL synchronous=FULL)\n\
+        "fan-out: {} messages ({} warm-up), {} in flight, offered {}, hub a.example -> followers b.example, c.example (mTLS, HTTP/2, SQLite WAL synchronous=FULL)\n\
          throughput: {rate:.0} messages/s delivered to both followers ({:.2} s; all accepted after {:.2} s)\n\
          accepted -> delivered: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n\
          submitted -> delivered: p50 {:.1} ms, p99 {:.1} ms\n\
@@ -257,6 +264,11 @@ async fn fanout(args: FanoutArgs) -> BenchResult<String> {
         args.messages,
         args.warmup,
         args.in_flight,
+        if args.rate == 0 {
+            "as fast as possible".to_owned()
+        } else {
+            format!("{} messages/s", args.rate)
+        },
         elapsed.as_secs_f64(),
         accepted_all.as_secs_f64(),
         ms(percentile(&accept_to_delivered, 0.50)),
@@ -399,7 +411,9 @@ async fn setup_room(
 }
 
 /// Submits `range` of `bodies` from b.example to the hub with `in_flight`
-/// requests open, recording (submitted, accepted) times.
+/// requests open (and, with `interval`, message `i` not before `start + i ×
+/// interval`), recording (submitted, accepted) times.
+#[allow(clippy::too_many_arguments)]
 async fn submit_range(
     b: &Provider,
     hub: &ProviderId,
@@ -408,8 +422,10 @@ async fn submit_range(
     times: &SendTimes,
     range: std::ops::Range<usize>,
     in_flight: usize,
+    interval: Option<Duration>,
 ) -> BenchResult<()> {
     let next = Arc::new(AtomicUsize::new(range.start));
+    let (first, start) = (range.start, tokio::time::Instant::now());
     let mut tasks = Vec::new();
     for _ in 0..in_flight.max(1) {
         let (next, bodies, times) = (next.clone(), bodies.clone(), times.clone());
@@ -420,6 +436,10 @@ async fn submit_range(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= end {
                     return Ok::<(), String>(());
+                }
+                if let Some(interval) = interval {
+                    let offset = u32::try_from(i - first).unwrap_or(u32::MAX);
+                    tokio::time::sleep_until(start + interval * offset).await;
                 }
                 let submitted = Instant::now();
                 let answer = state

@@ -27,6 +27,8 @@ pub mod error;
 pub mod fanout_wire;
 pub mod fanout_worker;
 pub mod fed;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hub_keys;
 mod hub_steps;
 pub mod listener;

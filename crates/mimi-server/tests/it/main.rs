@@ -6,4 +6,5 @@
 mod auth;
 mod common;
 mod durability;
+mod limits;
 mod rooms;
