@@ -143,6 +143,30 @@ fn message_and_measure(s: &mut Setup, receiver: usize) -> (Duration, Duration) {
     (send, start.elapsed())
 }
 
+/// Twenty messages, received by the persistent client in one batch.
+fn batch_and_measure(s: &mut Setup) -> Duration {
+    let room = s.w.room_id.clone();
+    for i in 0..BATCH {
+        let out = s.w.clients[s.charlie]
+            .send_text(&room, &format!("message {i} of a backlog"))
+            .unwrap();
+        s.w.submit_message(s.charlie, &out).unwrap();
+    }
+    s.w.inbox[s.charlie].clear();
+    s.w.sync(s.bob);
+    let inbox: Vec<Incoming> = std::mem::take(&mut s.w.inbox[s.persistent]);
+    let start = Instant::now();
+    let processed = s.w.clients[s.persistent]
+        .process_batch((0..).zip(inbox))
+        .unwrap();
+    let elapsed = start.elapsed();
+    assert!(processed.error.is_none());
+    assert_eq!(processed.events.len(), BATCH);
+    elapsed
+}
+
+const BATCH: usize = 20;
+
 fn benches(c: &mut Criterion) {
     let mut s = setup();
     let room = s.w.room_id.clone();
@@ -189,6 +213,9 @@ fn benches(c: &mut Criterion) {
                 .map(|_| message_and_measure(&mut s, persistent).1)
                 .sum()
         });
+    });
+    g.bench_function("receive_20_franked_texts_persisted_one_batch", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| batch_and_measure(&mut s)).sum());
     });
     g.finish();
 }

@@ -67,6 +67,7 @@ pub use events::{
 pub use identity::Identity;
 pub use join::GroupInfoAsk;
 pub use policy::client_of;
+pub use process::Processed;
 pub use retry::{Retried, RetryError};
 pub use room::OutgoingCommit;
 pub use store::DATABASE_FILE;

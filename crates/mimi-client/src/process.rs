@@ -22,6 +22,16 @@ use crate::events::{Incoming, RoomEvent};
 use crate::policy::{self, committed_state, context};
 use crate::store::Batch;
 
+/// What [`Client::process_batch`] did.
+#[derive(Debug, Default)]
+pub struct Processed {
+    /// The events of every event processed, in order.
+    pub events: Vec<RoomEvent>,
+    /// The first event that failed (its cursor and error); processing
+    /// stopped there and the stored cursor is that of the event before it.
+    pub error: Option<(u64, ClientError)>,
+}
+
 impl Client {
     /// Processes one fanned-out event.
     ///
@@ -46,13 +56,58 @@ impl Client {
         cursor: Option<u64>,
     ) -> Result<Vec<RoomEvent>, ClientError> {
         let mut batch = Batch::default();
-        let events = match incoming {
+        let events = self.process_one(incoming, &mut batch)?;
+        let cursor = self.cursor_batch(cursor);
+        batch.meta.extend(cursor.meta);
+        self.persist(batch)?;
+        Ok(events)
+    }
+
+    /// Processes a backlog in order and stores the result in one transaction
+    /// (one disk sync instead of one per event), with the cursor of the last
+    /// event processed. Processing stops at the first event that fails; what
+    /// came before it is kept and stored.
+    ///
+    /// # Errors
+    /// [`ClientError::Storage`] if the transaction fails; an event's own error
+    /// is reported in [`Processed::error`].
+    pub fn process_batch(
+        &mut self,
+        events: impl IntoIterator<Item = (u64, Incoming)>,
+    ) -> Result<Processed, ClientError> {
+        let mut batch = Batch::default();
+        let mut out = Processed::default();
+        let mut last = None;
+        for (cursor, incoming) in events {
+            match self.process_one(incoming, &mut batch) {
+                Ok(events) => {
+                    out.events.extend(events);
+                    last = Some(cursor);
+                }
+                Err(e) => {
+                    out.error = Some((cursor, e));
+                    break;
+                }
+            }
+        }
+        let cursor = self.cursor_batch(last);
+        batch.meta.extend(cursor.meta);
+        self.persist(batch)?;
+        Ok(out)
+    }
+
+    fn process_one(
+        &mut self,
+        incoming: Incoming,
+        batch: &mut Batch,
+    ) -> Result<Vec<RoomEvent>, ClientError> {
+        Ok(match incoming {
             Incoming::Commit {
                 timestamp,
                 message,
                 external_proposals,
             } => {
-                let mut events = self.process_commit(timestamp, &message, &mut batch)?;
+                let mut events = self.process_commit(timestamp, &message, batch)?;
                 if !external_proposals.is_empty() {
                     // The commit is merged already: a bad stapled proposal must
                     // not keep it from being stored.
@@ -83,19 +138,15 @@ impl Client {
                 timestamp,
                 message,
                 ratchet_tree,
-            } => vec![self.process_welcome(timestamp, &message, &ratchet_tree, &mut batch)?],
+            } => vec![self.process_welcome(timestamp, &message, &ratchet_tree, batch)?],
             Incoming::Application {
                 timestamp,
                 message,
                 frank,
             } => {
-                vec![self.process_application(timestamp, &message, frank.as_deref(), &mut batch)?]
+                vec![self.process_application(timestamp, &message, frank.as_deref(), batch)?]
             }
-        };
-        let cursor = self.cursor_batch(cursor);
-        batch.meta.extend(cursor.meta);
-        self.persist(batch)?;
-        Ok(events)
+        })
     }
 
     /// The hub accepted our pending commit (`success`): merge it.

@@ -1028,3 +1028,44 @@ fn every_content_kind_passes_receiver_checks() {
             .all(|m| matches!(m.frank, FrankStatus::Verified(_)))
     );
 }
+
+#[test]
+fn a_batch_stops_at_the_first_failing_event_and_keeps_what_came_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = Net::new();
+    let alice = net.client("mimi://a.example/d/alice/phone");
+    let bob_id = ClientId::parse("mimi://b.example/d/bob/laptop").unwrap();
+    let bob = net.add_client(Client::create(dir.path(), bob_id).unwrap());
+    net.create(alice, Preset::PrivateGroup);
+    net.add(alice, &[bob]);
+    let room = net.room();
+    let start = net.cursors[bob];
+    net.send(alice, "one");
+    net.send(alice, "two");
+    let carol = net.client("mimi://c.example/d/carol/phone");
+    let carol_user = net.user(carol);
+    let kp = net.kp(carol);
+    let out = net.clients[alice]
+        .add_user(&room, &carol_user, None, vec![kp])
+        .unwrap();
+    net.commit(alice, &out);
+    net.send(alice, "three");
+    // Bob's backlog: two messages, then the message of the epoch after a
+    // commit he skips (events are missing).
+    let log = net.bus.log.clone();
+    let backlog: Vec<(u64, Incoming)> = vec![
+        (1, log[start].clone()),
+        (2, log[start + 1].clone()),
+        (3, log[log.len() - 1].clone()),
+    ];
+    let processed = net.clients[bob].process_batch(backlog).unwrap();
+    assert_eq!(messages(&processed.events).len(), 2);
+    let (at, err) = processed.error.unwrap();
+    assert_eq!(at, 3);
+    assert!(matches!(err, ClientError::Mls(_)), "{err}");
+    assert_eq!(net.clients[bob].cursor(), Some(2));
+    drop(net);
+    let reopened = Client::open(dir.path()).unwrap();
+    assert_eq!(reopened.cursor(), Some(2));
+    assert_eq!(reopened.room(&room).unwrap().history().len(), 2);
+}

@@ -342,16 +342,12 @@ fn restart_from_disk_keeps_receiving_and_resumes_its_cursor() {
     assert_eq!(restarted.client_id(), &bob_id);
     assert_eq!(restarted.room(&room).unwrap().history().len(), 1);
     w.clients[bob] = restarted;
-    let mut events = Vec::new();
-    for (i, incoming) in backlog.into_iter().enumerate() {
-        events.extend(
-            w.clients[bob]
-                .process_at(incoming, Some(100 + i as u64))
-                .unwrap(),
-        );
-    }
-    assert_eq!(messages(&events), vec!["two".to_owned()]);
+    let n = backlog.len() as u64;
+    let processed = w.clients[bob].process_batch((100..).zip(backlog)).unwrap();
+    assert!(processed.error.is_none());
+    assert_eq!(messages(&processed.events), vec!["two".to_owned()]);
     let cursor = w.clients[bob].cursor().unwrap();
+    assert_eq!(cursor, 100 + n - 1, "the cursor of the last event");
     // He can send after the restart, and everyone converges.
     w.send_text(bob, "bob is back");
     w.sync_all();
