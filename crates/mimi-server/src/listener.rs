@@ -14,7 +14,7 @@ use axum::Router;
 use axum::body::Body;
 use hyper::Request;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use rustls::ServerConfig;
@@ -30,6 +30,35 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long shutdown waits for in-flight requests before closing anyway.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How long an HTTP/1.1 client may take to send a request's headers: bounds
+/// connections held open by a peer that sends nothing.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// HTTP/2 pings on idle connections; a peer that does not answer within
+/// [`KEEP_ALIVE_TIMEOUT`] is disconnected, freeing its connection.
+const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(30);
+const KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Concurrent HTTP/2 streams per connection: one peer's connection carries
+/// all its requests, and this bounds what one connection can have in flight.
+const MAX_CONCURRENT_STREAMS: u32 = 512;
+
+/// The HTTP/1.1 + HTTP/2 connection builder with the timeouts above.
+fn connection_builder() -> Builder<TokioExecutor> {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(KEEP_ALIVE_INTERVAL)
+        .keep_alive_timeout(KEEP_ALIVE_TIMEOUT)
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS);
+    builder
+}
 
 /// Who is on the other end of a connection, from its verified client certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +118,7 @@ async fn serve(
 ) -> std::io::Result<()> {
     let acceptor = TlsAcceptor::from(tls);
     let graceful = GracefulShutdown::new();
-    let builder = Builder::new(TokioExecutor::new());
+    let builder = connection_builder();
     tokio::pin!(shutdown);
     let mut accept_backoff = Duration::from_millis(10);
 
