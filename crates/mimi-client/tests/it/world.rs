@@ -17,8 +17,12 @@ use mimi_hub::{
     CommitBundle, Delivery, Event, Hub, HubError, HubKeys, ProposalBundle, Room, UpdateCode,
 };
 use mimi_policy::{PolicyEnvelope, Preset, RoomTemplate};
+use mimi_proto::codec::decode_exact;
 use mimi_proto::components::ParticipantId;
-use mimi_proto::messages::UpdateOutcome;
+use mimi_proto::messages::{
+    ApplicationMessage, CommitMessage, FanoutEvent, FanoutMessage, Frank, ProposalMessage,
+    RatchetTreeOption, UpdateOutcome,
+};
 use mimi_proto::{ClientId, ProviderId, RoomId, UserId};
 
 /// Hub time starts here (2027) and moves one second per accepted event.
@@ -172,6 +176,11 @@ impl World {
                     frank,
                 },
             };
+            assert_eq!(
+                Incoming::from_fanout(&fanout_message(&incoming)).unwrap(),
+                incoming,
+                "a /notify FanoutMessage carries the same event"
+            );
             // The provider hands each event to all its clients (the sender's
             // own client included: clients tolerate their echoes).
             for i in 0..self.clients.len() {
@@ -376,4 +385,68 @@ impl World {
             assert_eq!(r.state().to_components(), hub_state, "{name} room state");
         }
     }
+}
+
+/// The `FanoutMessage` a follower would receive for `incoming`, built from
+/// its bytes with the protocol types (what the server puts in `/notify`).
+fn fanout_message(incoming: &Incoming) -> FanoutMessage {
+    use openmls::prelude::MlsMessageBodyIn;
+    let read = |b: &[u8]| MlsMessageIn::tls_deserialize_exact(b).unwrap();
+    let proposal = |b: &Vec<u8>| ProposalMessage::try_from(read(b)).unwrap();
+    let (timestamp, event) = match incoming {
+        Incoming::Commit {
+            timestamp,
+            message,
+            external_proposals,
+        } => (
+            *timestamp,
+            FanoutEvent::Commit {
+                commit: CommitMessage::try_from(read(message)).unwrap(),
+                external_proposals: external_proposals.iter().map(proposal).collect(),
+            },
+        ),
+        Incoming::Proposal {
+            timestamp,
+            message,
+            more_proposals,
+        } => (
+            *timestamp,
+            FanoutEvent::Proposal {
+                proposal: proposal(message),
+                more_proposals: more_proposals.iter().map(proposal).collect(),
+            },
+        ),
+        Incoming::Welcome {
+            timestamp,
+            message,
+            ratchet_tree,
+        } => {
+            let MlsMessageBodyIn::Welcome(welcome) = read(message).extract() else {
+                panic!("not a Welcome")
+            };
+            (
+                *timestamp,
+                FanoutEvent::Welcome {
+                    welcome: Box::new(welcome),
+                    ratchet_tree_option: RatchetTreeOption::Full(
+                        RatchetTreeIn::tls_deserialize_exact(ratchet_tree).unwrap(),
+                    ),
+                },
+            )
+        }
+        Incoming::Application {
+            timestamp,
+            message,
+            frank,
+        } => (
+            *timestamp,
+            FanoutEvent::Application {
+                message: ApplicationMessage::try_from(read(message)).unwrap(),
+                frank: frank
+                    .as_ref()
+                    .map(|f| decode_exact::<Frank>(f, "Frank").unwrap()),
+            },
+        ),
+    };
+    FanoutMessage { timestamp, event }
 }
