@@ -1,15 +1,13 @@
 //! What goes in and out of a client: events the hub fanned out (in), and what
 //! processing them did to the client's rooms (out).
 
+use openmls::prelude::MlsMessageOut;
 use openmls::prelude::hash_ref::ProposalRef;
-use openmls::prelude::{MlsMessageOut, ProtocolVersion};
 
 use mimi_content::{Discard, MessageId, MimiContent};
 use mimi_policy::{Denial, Summary};
-use mimi_proto::messages::{FanoutEvent, FanoutMessage, Frank, RatchetTreeOption};
+use mimi_proto::messages::Frank;
 use mimi_proto::{ClientId, RoomId, UserId};
-
-use crate::error::ClientError;
 
 /// One event of a room, as the hub fanned it out (protocol-06 §5.5), with MLS
 /// objects as their serialized `MLSMessage` bytes. The provider's client API
@@ -52,75 +50,6 @@ pub enum Incoming {
         /// The hub's frank, serialized, when the sender asked for one.
         frank: Option<Vec<u8>>,
     },
-}
-
-impl Incoming {
-    /// The event a follower received in a `/notify` body (protocol-06 §5.5),
-    /// with its MLS objects re-serialized as `MLSMessage`s.
-    ///
-    /// # Errors
-    /// [`ClientError::State`] for a Welcome whose ratchet tree is not carried
-    /// in full (the other `RatchetTreeOption`s are not supported),
-    /// [`ClientError::Encode`] if an object does not serialize.
-    pub fn from_fanout(fanout: &FanoutMessage) -> Result<Self, ClientError> {
-        let timestamp = fanout.timestamp;
-        Ok(match &fanout.event {
-            FanoutEvent::Application { message, frank } => Self::Application {
-                timestamp,
-                message: message.bytes()?,
-                frank: frank.as_ref().map(SerializeDyn::bytes).transpose()?,
-            },
-            FanoutEvent::Welcome {
-                welcome,
-                ratchet_tree_option,
-            } => {
-                let RatchetTreeOption::Full(tree) = ratchet_tree_option else {
-                    return Err(ClientError::State("only a full ratchet tree is supported"));
-                };
-                let message =
-                    MlsMessageOut::from_welcome((**welcome).clone(), ProtocolVersion::Mls10);
-                Self::Welcome {
-                    timestamp,
-                    message: message.bytes()?,
-                    ratchet_tree: tree.bytes()?,
-                }
-            }
-            FanoutEvent::Proposal {
-                proposal,
-                more_proposals,
-            } => Self::Proposal {
-                timestamp,
-                message: proposal.bytes()?,
-                more_proposals: more_proposals
-                    .iter()
-                    .map(SerializeDyn::bytes)
-                    .collect::<Result<_, _>>()?,
-            },
-            FanoutEvent::Commit {
-                commit,
-                external_proposals,
-            } => Self::Commit {
-                timestamp,
-                message: commit.bytes()?,
-                external_proposals: external_proposals
-                    .iter()
-                    .map(SerializeDyn::bytes)
-                    .collect::<Result<_, _>>()?,
-            },
-        })
-    }
-}
-
-/// Serialization behind one object-safe call, for [`Incoming::from_fanout`].
-trait SerializeDyn {
-    fn bytes(&self) -> Result<Vec<u8>, ClientError>;
-}
-
-impl<T: tls_codec::Serialize> SerializeDyn for T {
-    fn bytes(&self) -> Result<Vec<u8>, ClientError> {
-        self.tls_serialize_detached()
-            .map_err(|e| ClientError::Encode(e.to_string()))
-    }
 }
 
 /// What processing one [`Incoming`] event did.

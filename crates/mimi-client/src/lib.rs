@@ -28,7 +28,8 @@
 //!   application messages; `content_rules`: policy-content B.11;
 //!   [`franking`]: frank verification.
 //! - `policy`: OpenMLS ↔ `mimi-policy`; `parse`: a commit's proposal list.
-//! - `retry`: resync and retry on `wrongEpoch`; `store`: SQLite.
+//! - `retry`: resync and retry on `wrongEpoch`; `store`: SQLite; `wire`:
+//!   protocol bodies to send (`update`, `submitMessage`) and `/notify` input.
 //! - [`room`]: the low-level group functions the hub's tests use.
 
 #![forbid(unsafe_code)]
@@ -55,6 +56,7 @@ pub mod room;
 mod store;
 #[cfg(test)]
 mod tests;
+mod wire;
 
 pub use client::{Client, Clock, SystemClock};
 pub use client_room::{ClientRoom, RoomStatus, StoredMessage};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
-use openmls::prelude::{MlsMessageIn, MlsMessageOut, RatchetTreeIn};
+use openmls::prelude::{MlsMessageIn, MlsMessageOut, ProtocolVersion, RatchetTreeIn};
 use openmls_traits::OpenMlsProvider as _;
 
 use mimi_client::{
@@ -17,11 +17,12 @@ use mimi_hub::{
     CommitBundle, Delivery, Event, Hub, HubError, HubKeys, ProposalBundle, Room, UpdateCode,
 };
 use mimi_policy::{PolicyEnvelope, Preset, RoomTemplate};
+use mimi_proto::WireMessage as _;
 use mimi_proto::codec::decode_exact;
-use mimi_proto::components::ParticipantId;
 use mimi_proto::messages::{
-    ApplicationMessage, CommitMessage, FanoutEvent, FanoutMessage, Frank, ProposalMessage,
-    RatchetTreeOption, UpdateOutcome,
+    ApplicationMessage, CommitMessage, FanoutEvent, FanoutMessage, Frank, GroupInfoOption,
+    HandshakeBundle, ProposalMessage, RatchetTreeOption, SubmitMessageRequest, UpdateOutcome,
+    UpdateRequest,
 };
 use mimi_proto::{ClientId, ProviderId, RoomId, UserId};
 
@@ -204,12 +205,28 @@ impl World {
         }
     }
 
-    /// Submits a commit to the hub without telling the committer.
+    /// Submits a commit to the hub without telling the committer. The commit
+    /// travels as the `update` body a follower would send (encoded, decoded,
+    /// then unpacked as the server does).
     pub fn submit(&mut self, out: &OutgoingCommit) -> UpdateOutcome {
+        let body = out.update_request().unwrap().encode().unwrap();
+        let HandshakeBundle::Commit {
+            commit,
+            welcome,
+            group_info_option: GroupInfoOption::Full(group_info),
+            ..
+        } = UpdateRequest::decode(&body).unwrap().bundle
+        else {
+            panic!("not a commit bundle with a full GroupInfo")
+        };
+        let mut gi = vec![0, 1, 0, 4];
+        gi.extend(group_info.tls_serialize_detached().unwrap());
         let bundle = CommitBundle {
-            commit: wire(&out.commit),
-            welcome: out.welcome.as_ref().map(wire),
-            group_info: wire(&out.group_info),
+            commit: MlsMessageIn::tls_deserialize_exact(commit.tls_serialize_detached().unwrap())
+                .unwrap(),
+            welcome: welcome
+                .map(|w| wire(&MlsMessageOut::from_welcome(*w, ProtocolVersion::Mls10))),
+            group_info: MlsMessageIn::tls_deserialize_exact(gi).unwrap(),
         };
         let now = self.tick();
         let hub = &self.hub;
@@ -242,9 +259,20 @@ impl World {
     }
 
     pub fn propose(&mut self, who: usize, out: &OutgoingProposals) -> Result<(), HubError> {
+        let body = out.update_request().unwrap().encode().unwrap();
+        let HandshakeBundle::Proposal {
+            proposal,
+            more_proposals,
+        } = UpdateRequest::decode(&body).unwrap().bundle
+        else {
+            panic!("not a proposal bundle")
+        };
+        let reread = |p: &ProposalMessage| {
+            MlsMessageIn::tls_deserialize_exact(p.tls_serialize_detached().unwrap()).unwrap()
+        };
         let bundle = ProposalBundle {
-            proposal: wire(&out.proposal),
-            more: out.more.iter().map(wire).collect(),
+            proposal: reread(&proposal),
+            more: more_proposals.iter().map(reread).collect(),
         };
         let now = self.tick();
         let hub = &self.hub;
@@ -273,13 +301,19 @@ impl World {
     pub fn submit_message(&mut self, who: usize, out: &OutgoingMessage) -> Result<(), HubError> {
         let now = self.tick();
         let from = self.provider_of(who);
-        let sender: ParticipantId = out.sending_uri.clone().into();
+        // As the `submitMessage` body a follower would send.
+        let body = out.submit_request().unwrap().encode().unwrap();
+        let request = SubmitMessageRequest::decode(&body).unwrap();
+        let message = MlsMessageIn::tls_deserialize_exact(
+            request.app_message.tls_serialize_detached().unwrap(),
+        )
+        .unwrap();
         let hub = &self.hub;
         let accepted = self.room.as_mut().expect("room").accept_message(
             hub,
             &from,
-            wire(&out.message),
-            &sender,
+            message,
+            &request.sending_uri,
             now,
         )?;
         let room = self.room_id.clone();
