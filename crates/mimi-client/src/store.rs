@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::str::FromStr as _;
 
 use futures::executor::block_on;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -110,11 +109,11 @@ impl Store {
     /// or the schema is newer than this library.
     pub fn open(home: &Path) -> Result<Self, ClientError> {
         std::fs::create_dir_all(home).map_err(|e| ClientError::Storage(e.to_string()))?;
-        let path = home.join(DATABASE_FILE);
-        let url = format!("sqlite://{}", path.display());
         // WAL with full sync: each operation's transaction is durable once
         // `persist` returns, which is what "resume after a crash" relies on.
-        let options = SqliteConnectOptions::from_str(&url)?
+        // A file name, not a URL, so any path works (spaces, `?`, `#`).
+        let options = SqliteConnectOptions::new()
+            .filename(home.join(DATABASE_FILE))
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full);
@@ -389,6 +388,14 @@ mod tests {
             Some(&7u64.to_be_bytes().to_vec())
         );
         assert_eq!(loaded.rooms.len(), 1);
+    }
+
+    #[test]
+    fn any_directory_name_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("a home?#with spaces");
+        Store::open(&home).unwrap();
+        assert!(home.join(DATABASE_FILE).exists());
     }
 
     #[test]
