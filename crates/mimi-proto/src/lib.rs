@@ -8,7 +8,8 @@
 //!
 //! # Layout
 //! - [`id`]: typed identifiers.
-//! - [`codec`]: decode/encode entry points, length caps, text.
+//! - [`codec`]: decode/encode entry points, length caps, text, and the one
+//!   TLS presentation language reader and writer behind every body and component.
 //! - [`error`]: the one error enum of this layer.
 //! - [`messages`]: the protocol bodies, one module per endpoint.
 //! - [`components`]: room-state components (participant list, roles, policy…).

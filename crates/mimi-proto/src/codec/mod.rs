@@ -15,14 +15,18 @@
 //!
 //! Every body and component also implements the `tls_codec` traits, so it
 //! composes with `tls_codec`-derived structs. A precise error crossing that
-//! boundary travels as a `tls_codec::Error` ([`to_tls_error`]) and comes back
-//! out of [`decode_exact`] as a [`DecodeError`] ([`map_error`]).
+//! boundary travels as a `tls_codec::Error` (`to_tls_error`) and comes back
+//! out of [`decode_exact`] as a [`DecodeError`] (`map_error`).
 //!
-//! - [`Reader`] (`reader.rs`): bounds-checked reads, vectors with named caps,
+//! Crate-private, one file each:
+//! - `Reader` (`reader.rs`): bounds-checked reads, vectors with named caps,
 //!   `optional<T>`, `bool`, varint lengths, embedded OpenMLS objects.
-//! - [`Writer`] (`writer.rs`): the same shapes, front to back.
-//! - `macros.rs`: the `tls_codec` bridge and the public `decode`/`encode`
-//!   methods over [`Codec`], and closed `uint8` enumerations.
+//! - `Writer` (`writer.rs`): the same shapes, front to back.
+//! - `Codec` (here): `read` and `write`, implemented by every body, part of a
+//!   body and component.
+//! - `macros.rs`: the `tls_codec` bridge, the public `decode`/`encode`
+//!   methods and [`WireMessage`] over `Codec`, and closed `uint8`
+//!   enumerations.
 //! - `strings.rs`: [`Utf8String`] and the identifiers' `tls_codec` impls.
 
 use tls_codec::{DeserializeBytes, Serialize};
