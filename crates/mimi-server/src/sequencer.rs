@@ -123,21 +123,60 @@ async fn run_lane(state: AppState, room: RoomId) {
         }
     }
     let _guard = Guard(&state, &room);
+    // The previous message batch's commit, still running: the next message
+    // batch's hub step overlaps with it (decisions FED-16); every commit and
+    // every other job waits for it, so writes stay in order.
+    let mut writing: Option<tokio::task::JoinHandle<()>> = None;
     loop {
         let batch = {
             let mut lanes = state.sequencer.lanes();
             let Some(queue) = lanes.get_mut(&room) else {
                 return;
             };
-            if queue.is_empty() {
+            if queue.is_empty() && writing.is_none() {
                 // Removed under the same lock that enqueue checks: a job pushed
                 // after this starts a new task.
                 lanes.remove(&room);
                 return;
             }
-            take_batch(queue)
+            (!queue.is_empty()).then(|| take_batch(queue))
         };
-        run_batch(&state, &room, batch).await;
+        let Some(batch) = batch else {
+            finish(&mut writing).await;
+            continue;
+        };
+        let (inputs, replies) = split(batch);
+        if !inputs.iter().all(|i| matches!(i, Input::Submit(..))) {
+            finish(&mut writing).await;
+            answer(process(&state, &room, inputs).await, replies);
+            continue;
+        }
+        match stage_messages(&state, &room, inputs).await {
+            Ok(Staged::Answered(outputs)) => answer(Ok(outputs), replies),
+            Ok(Staged::Write { event, outputs }) => {
+                finish(&mut writing).await;
+                writing = Some(tokio::spawn(commit_and_answer(
+                    state.clone(),
+                    room.clone(),
+                    event,
+                    outputs,
+                    replies,
+                )));
+            }
+            Ok(Staged::Uncached(inputs)) => {
+                finish(&mut writing).await;
+                answer(process(&state, &room, inputs).await, replies);
+            }
+            Err(error) => answer(Err(error), replies),
+        }
+    }
+}
+
+async fn finish(writing: &mut Option<tokio::task::JoinHandle<()>>) {
+    if let Some(task) = writing.take()
+        && let Err(e) = task.await
+    {
+        tracing::error!(error = %e, "a room write task failed");
     }
 }
 
@@ -189,7 +228,8 @@ impl AnyReply {
     }
 }
 
-async fn run_batch(state: &AppState, room_id: &RoomId, batch: Vec<Job>) {
+/// A batch's inputs, and the replies that stay with the lane.
+fn split(batch: Vec<Job>) -> (Vec<Input>, Vec<AnyReply>) {
     let mut inputs = Vec::with_capacity(batch.len());
     let mut replies = Vec::with_capacity(batch.len());
     for job in batch {
@@ -220,7 +260,12 @@ async fn run_batch(state: &AppState, room_id: &RoomId, batch: Vec<Job>) {
             }
         }
     }
-    match process(state, room_id, inputs).await {
+    (inputs, replies)
+}
+
+/// Sends each job its answer (or the batch's failure).
+fn answer(result: Result<Vec<Output>, ApiError>, replies: Vec<AnyReply>) {
+    match result {
         Ok(outputs) => {
             for (output, reply) in outputs.into_iter().zip(replies) {
                 // A caller that went away no longer needs an answer.
@@ -245,6 +290,74 @@ async fn run_batch(state: &AppState, room_id: &RoomId, batch: Vec<Job>) {
             }
         }
     }
+}
+
+/// A message batch after its hub step, before its write.
+enum Staged {
+    /// The room is not cached at its current version: run the locked path.
+    Uncached(Vec<Input>),
+    /// Nothing was accepted: nothing to write.
+    Answered(Vec<Output>),
+    /// Accepted messages, to be written after the lane's previous write.
+    Write {
+        event: Box<AcceptedEvent>,
+        outputs: Vec<Output>,
+    },
+}
+
+/// Runs a batch of application messages against the cached room without
+/// locking it. Accepting messages changes no stored room state (the event is
+/// `StateChange::Unchanged`, which keeps the room version), so the room goes
+/// straight back into the cache at the same version and the next batch can run
+/// while this one is written.
+async fn stage_messages(
+    state: &AppState,
+    room_id: &RoomId,
+    inputs: Vec<Input>,
+) -> Result<Staged, ApiError> {
+    let version = state.store.room_version(room_id).await?;
+    let Some(room) = state.rooms.take(room_id, version) else {
+        return Ok(Staged::Uncached(inputs));
+    };
+    let now = state.now_ms();
+    let (room, outputs) = run_steps(state, room, inputs, now).await?;
+    state.rooms.put(room_id.clone(), version, room);
+    Ok(
+        match build_event(state, room_id, version, now, &outputs).await? {
+            Some(event) => Staged::Write {
+                event: Box::new(event),
+                outputs,
+            },
+            None => Staged::Answered(outputs),
+        },
+    )
+}
+
+/// Writes a staged message batch and answers its jobs.
+async fn commit_and_answer(
+    state: AppState,
+    room_id: RoomId,
+    event: Box<AcceptedEvent>,
+    outputs: Vec<Output>,
+    replies: Vec<AnyReply>,
+) {
+    let result = async {
+        let txn = state.store.lock_room(&room_id).await?;
+        match txn.commit(&event).await {
+            Ok(_) => {
+                record_metrics(&state, &event, &outputs);
+                Ok(outputs)
+            }
+            // Another instance moved the room since the step: nothing was
+            // written; the caller retries against the new state.
+            Err(StoreError::Conflict(Conflict::Stale { .. })) => {
+                Err(ApiError::Overloaded(Duration::from_secs(1)))
+            }
+            Err(e) => Err(ApiError::from(e)),
+        }
+    }
+    .await;
+    answer(result, replies);
 }
 
 /// Runs the batch and stores the result. Returns one output per input; an

@@ -1,0 +1,187 @@
+//! JSON bodies of the client API. Binary values are [`Base64`]: standard
+//! base64 strings on the wire.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Bytes carried as a standard base64 string.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Base64(pub Vec<u8>);
+
+impl std::fmt::Debug for Base64 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Base64({} bytes)", self.0.len())
+    }
+}
+
+impl From<Vec<u8>> for Base64 {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+}
+
+impl Serialize for Base64 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Base64 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD
+            .decode(text.as_bytes())
+            .map(Self)
+            .map_err(|e| serde::de::Error::custom(format!("not base64: {e}")))
+    }
+}
+
+/// `POST /client/v1/register`: a new client of a user on this provider.
+///
+/// The `proof` is a [`RegisterProof`](crate::RegisterProof) signature: the
+/// client holds the private half of `signature_key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterRequest {
+    /// The client's `mimi://<domain>/d/<user>/<device>` URI.
+    pub client: String,
+    /// TLS-encoded MLS `Credential` (a basic credential naming `client`).
+    pub credential: Base64,
+    /// The MLS signature public key (raw, as in the leaf node).
+    pub signature_key: Base64,
+    /// Seconds since the Unix epoch when the proof was made.
+    pub timestamp: u64,
+    /// `SignWithLabel(signature_key, "mimi client register", RegisterProofTBS)`.
+    pub proof: Base64,
+    /// The provider's registration token, when the server requires one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// `GET /client/v1/hub`: what a client needs to create a room here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubInfo {
+    /// This provider's domain.
+    pub domain: String,
+    /// TLS-encoded MLS `ExternalSender` of the hub (its signing key and
+    /// credential), to put in a new room's `external_senders`.
+    pub external_sender: Base64,
+}
+
+/// `POST /client/v1/key-packages`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyPackagesUpload {
+    /// TLS-encoded `KeyPackage`s (not wrapped in MLSMessage) of the caller.
+    pub key_packages: Vec<Base64>,
+}
+
+/// How many of the caller's KeyPackages are still unclaimed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyPackageCount {
+    /// Unclaimed KeyPackages.
+    pub remaining: u64,
+}
+
+/// `POST /client/v1/rooms`: a room whose hub is this server, created by the
+/// caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateRoomRequest {
+    /// The room URI; its domain must be this server's.
+    pub room: String,
+    /// TLS-encoded MLS `GroupInfo` of epoch 0 (not wrapped in MLSMessage).
+    pub group_info: Base64,
+    /// TLS-encoded ratchet tree.
+    pub ratchet_tree: Base64,
+    /// The `mimi-policy` preset name the room was made from; the hub then
+    /// also checks the room state matches it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+}
+
+/// One event for a client: a `FanoutMessage` the room's hub sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// The event's position in this client's stream; strictly increasing.
+    /// Resume with `after = cursor`.
+    pub cursor: u64,
+    /// The room, when the event belongs to one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+    /// The TLS-encoded `FanoutMessage`.
+    pub payload: Base64,
+}
+
+/// `GET /client/v1/events`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EventsPage {
+    /// Events after the requested cursor, oldest first.
+    pub events: Vec<Event>,
+}
+
+/// Why a request failed, in every non-2xx JSON answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// A stable machine-readable code.
+    pub code: ErrorCode,
+    /// A sentence for humans.
+    pub message: String,
+}
+
+/// Stable error codes of the client API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// 400: the body or a parameter does not parse.
+    BadRequest,
+    /// 401: no signature, a bad one, a stale timestamp or a replayed nonce.
+    Unauthenticated,
+    /// 403: the caller may not do this (another user's request, another
+    /// provider's domain, registration closed).
+    Forbidden,
+    /// 404: no such room or client.
+    NotFound,
+    /// 409: it exists already.
+    Conflict,
+    /// 502: the room's hub or a peer provider could not be reached or failed.
+    Upstream,
+    /// 503: overloaded; retry after the `Retry-After` seconds.
+    Unavailable,
+    /// 500: the server failed.
+    Internal,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_travel_as_base64() {
+        let page = EventsPage {
+            events: vec![Event {
+                cursor: 7,
+                room: Some("mimi://y.example/r/r1".into()),
+                payload: Base64(vec![0, 1, 255]),
+            }],
+        };
+        let json = serde_json::to_string(&page).unwrap();
+        assert_eq!(
+            json,
+            r#"{"events":[{"cursor":7,"room":"mimi://y.example/r/r1","payload":"AAH/"}]}"#
+        );
+        assert_eq!(serde_json::from_str::<EventsPage>(&json).unwrap(), page);
+        assert!(serde_json::from_str::<Base64>("\"***\"").is_err());
+    }
+
+    #[test]
+    fn error_codes_are_snake_case() {
+        let body = ErrorBody {
+            code: ErrorCode::Unauthenticated,
+            message: "stale".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"code":"unauthenticated","message":"stale"}"#
+        );
+    }
+}
