@@ -2,7 +2,7 @@
 
 use mimi_proto::UserId;
 
-use crate::backend::{id_from_db, ts_to_db, with_conn, with_reader};
+use crate::backend::{id_from_db, ts_from_db, ts_to_db, with_conn, with_reader};
 use crate::error::StoreError;
 use crate::model::{ConsentScope, ConsentState, Timestamp};
 use crate::store::Store;
@@ -106,6 +106,54 @@ impl Store {
             })
             .collect()
     }
+
+    /// Every scope `user` takes part in, as requester or as target, most recently updated
+    /// first, at most [`MAX_CONSENT_PAGE`]: what a user sees of pending requests, grants
+    /// and revocations.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] or [`StoreError::Corrupt`].
+    pub async fn consents_of(&self, user: &UserId) -> Result<Vec<ConsentRecord>, StoreError> {
+        let rows: Vec<(String, String, String, i64, i64)> = with_reader!(self.pools(), p => sqlx::query_as(
+                "SELECT requester, target, room_id, state, updated_at FROM consent \
+                 WHERE requester = $1 OR target = $1 \
+                 ORDER BY updated_at DESC, requester, target, room_id LIMIT $2")
+            .bind(user.as_str())
+            .bind(i64::from(MAX_CONSENT_PAGE))
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter()
+            .map(|(requester, target, room, state, updated_at)| {
+                Ok(ConsentRecord {
+                    scope: ConsentScope {
+                        requester: id_from_db(&requester, "consent requester")?,
+                        target: id_from_db(&target, "consent target")?,
+                        room: if room == ANY_ROOM {
+                            None
+                        } else {
+                            Some(id_from_db(&room, "room id")?)
+                        },
+                    },
+                    state: state_from_db(state)?,
+                    updated_at: ts_from_db(updated_at)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Most scopes [`Store::consents_of`] returns.
+pub const MAX_CONSENT_PAGE: u32 = 1000;
+
+/// A scope with its state, for listings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentRecord {
+    /// Who may fetch whose KeyPackages, where.
+    pub scope: ConsentScope,
+    /// Its state.
+    pub state: ConsentState,
+    /// When it last changed.
+    pub updated_at: Timestamp,
 }
 
 fn room_key(scope: &ConsentScope) -> &str {

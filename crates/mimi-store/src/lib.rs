@@ -17,6 +17,7 @@
 //! - `model`: the domain types taken and returned (no sqlx in them).
 //! - `store`: opening and migrating; `backend`: the two sqlx backends and query helpers.
 //! - `identity`, `key_packages`, `consent`: users, clients, KeyPackages, consent.
+//! - `profiles`: searchable profile fields (identifier queries); `abuse`: abuse reports.
 //! - `rooms`: the room lock and accepted events; `history`: unlocked room reads.
 //! - `outbox`, `inbox`, `mailbox`, `members`: delivery; `notify`: wake-ups ([`Subscription`]).
 //! - `cache`: [`EpochCache`], the hot per-room state cache.
@@ -25,6 +26,7 @@
 // Tests may unwrap: a failing unwrap is a failing test.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod abuse;
 mod backend;
 mod cache;
 pub mod config;
@@ -40,11 +42,14 @@ mod migrate;
 mod model;
 mod notify;
 mod outbox;
+mod profiles;
 mod rooms;
 mod store;
 
+pub use abuse::{AbuseReportRecord, MAX_REPORT_PAGE, NewAbuseReport};
 pub use cache::EpochCache;
 pub use config::{BackendKind, StoreConfig};
+pub use consent::{ConsentRecord, MAX_CONSENT_PAGE};
 pub use error::{BackendError, BackendErrorKind, Conflict, Record, StoreError};
 pub use history::MAX_HISTORY_PAGE;
 pub use key_packages::MAX_CLAIM_CIPHER_SUITES;
@@ -57,5 +62,9 @@ pub use model::{
 };
 pub use notify::{Subscription, Wake};
 pub use outbox::{MAX_LAST_ERROR_LEN, MAX_OUTBOX_BATCH};
+pub use profiles::{
+    FieldSelector, MAX_PROFILE_FIELDS, MAX_SEARCH_CONDITIONS, MatchMode, ProfileFieldRecord,
+    SearchCondition,
+};
 pub use rooms::RoomTxn;
 pub use store::Store;

@@ -34,6 +34,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "members",
         include_str!("../migrations/sqlite/0004_members.sql"),
     ),
+    (
+        5,
+        "discovery_abuse",
+        include_str!("../migrations/sqlite/0005_discovery_abuse.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -57,6 +62,11 @@ pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
         4,
         "members",
         include_str!("../migrations/postgres/0004_members.sql"),
+    ),
+    (
+        5,
+        "discovery_abuse",
+        include_str!("../migrations/postgres/0005_discovery_abuse.sql"),
     ),
 ];
 

@@ -6,6 +6,7 @@ mod common;
 mod concurrency;
 mod crash;
 mod delivery;
+mod discovery;
 mod identity;
 mod key_packages;
 mod rooms;
