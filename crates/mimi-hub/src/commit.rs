@@ -248,12 +248,12 @@ impl Room {
         // The GroupInfo must match the new epoch, which exists only after the
         // merge, so check it against the staged commit: this also proves the
         // committer computed the same room state as the hub.
-        let group_info =
-            self.check_group_info_after(crypto, &staged, bundle.group_info, committer_leaf)?;
+        let group_info = Self::check_group_info_context(&staged, &bundle.group_info)?;
         self.group
             .merge_commit(&self.storage, staged)
             .map_err(|_| HubError::Internal("merging a validated commit failed"))?;
         self.group_info = group_info;
+        self.group_info_signer = Some(committer_leaf);
         // Drop the effective state first so applying does not copy shared maps.
         self.effective = empty_state()?;
         self.committed.apply(verdict);

@@ -50,6 +50,10 @@ pub enum HubError {
         /// The offending proposal, when one is to blame.
         proposal: Option<ProposalRef>,
     },
+    /// The epoch's GroupInfo, as its committer sent it, does not verify, so
+    /// it cannot be served: external joins wait for the next commit.
+    #[error("the current GroupInfo does not verify")]
+    GroupInfoUnverified,
     /// A bug or broken invariant inside the hub; never the peer's fault.
     #[error("internal error: {0}")]
     Internal(&'static str),
@@ -89,7 +93,7 @@ impl HubError {
                 mimi_policy::ProtocolCode::InvalidProposal => UpdateCode::InvalidProposal,
                 mimi_policy::ProtocolCode::NotAllowed => UpdateCode::NotAllowed,
             },
-            Self::Internal(_) => UpdateCode::Internal,
+            Self::Internal(_) | Self::GroupInfoUnverified => UpdateCode::Internal,
         }
     }
 }

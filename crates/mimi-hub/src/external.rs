@@ -2,7 +2,7 @@
 //! bookkeeping that ties an external commit to its GroupInfo request (§5.6).
 
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
-use openmls::prelude::{ExternalProposal, MlsMessageIn, SenderExtensionIndex};
+use openmls::prelude::{ExternalProposal, MlsMessageIn, OpenMlsCrypto, SenderExtensionIndex};
 use openmls_rust_crypto::OpenMlsRustCrypto;
 
 use mimi_policy::{Claims, JoinPath};
@@ -57,9 +57,12 @@ impl Room {
     ///
     /// # Errors
     /// [`HubError::Denied`] when the policy refuses the join,
-    /// [`HubError::NotAllowed`] when too many joins are pending.
+    /// [`HubError::NotAllowed`] when too many joins are pending,
+    /// [`HubError::GroupInfoUnverified`] when the epoch's GroupInfo does not
+    /// verify.
     pub fn join_material(
         &mut self,
+        crypto: &impl OpenMlsCrypto,
         client: &ClientId,
         claims: &Claims,
         signature_key: &[u8],
@@ -69,6 +72,7 @@ impl Room {
             .effective
             .authorize_join(client, claims, join_code)
             .map_err(HubError::denied)?;
+        self.verify_group_info(crypto)?;
         if self.pending_joiners.len() >= MAX_PENDING_JOINERS
             && !self.pending_joiners.contains_key(client)
         {

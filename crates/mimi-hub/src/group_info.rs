@@ -38,6 +38,7 @@ impl Room {
         let (client, claims) = claims_of(&tbs.requesting_credential)?;
         let code = (!tbs.joining_code.is_empty()).then_some(tbs.joining_code.as_slice());
         let material = match self.join_material(
+            hub.crypto(),
             &client,
             &claims,
             tbs.requesting_signature_key.as_slice(),

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use openmls::group::PublicGroup;
 use openmls::group::StagedCommit;
-use openmls::prelude::tls_codec::Serialize as _;
+use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{
     BasicCredential, Credential, GroupId, LeafNodeIndex, MlsMessageBodyIn, MlsMessageIn,
     MlsMessageOut, OpenMlsSignaturePublicKey, ProposalStore, RatchetTreeIn, Verifiable as _,
@@ -48,8 +48,13 @@ pub struct Room {
     /// Backs `group`: OpenMLS writes the tree, context and proposal queue here
     /// on every merge, and the hub persists it as the room snapshot.
     pub(crate) storage: MemoryStorage,
-    /// The current epoch's GroupInfo (`MLSMessage`), as the committer signed it.
+    /// The current epoch's GroupInfo (`MLSMessage`), as the committer sent it.
+    /// Its GroupContext was checked against the epoch's when it came in.
     pub(crate) group_info: Vec<u8>,
+    /// `Some(leaf)` while `group_info`'s signature (by that committer leaf) is
+    /// not yet verified: it is checked before the GroupInfo is first served,
+    /// not on the commit path (decisions HUB-2).
+    pub(crate) group_info_signer: Option<LeafNodeIndex>,
     pub(crate) queue: Vec<QueuedEntry>,
     /// KeyPackageRef → provider that answered the keyMaterial request.
     pub(crate) kp_routes: BTreeMap<Vec<u8>, ProviderId>,
@@ -188,6 +193,7 @@ impl Room {
             group,
             storage,
             group_info,
+            group_info_signer: None,
             queue: Vec::new(),
             kp_routes: BTreeMap::new(),
             pending_joiners: BTreeMap::new(),
@@ -266,14 +272,16 @@ impl Room {
     /// Verifies a committer-supplied GroupInfo against a staged (not yet
     /// merged) commit: it must carry the new GroupContext and be signed with the
     /// committer's leaf key (the new leaf from the update path, if any).
-    pub(crate) fn check_group_info_after(
-        &self,
-        crypto: &impl OpenMlsCrypto,
+    /// Checks a committer's GroupInfo against the staged epoch: same
+    /// GroupContext (which proves the committer computed the room state the
+    /// hub did, decisions HUB-6). Returns its bytes, to keep until the next
+    /// commit. Its signature is verified later, by [`Room::verify_group_info`],
+    /// before it is first served.
+    pub(crate) fn check_group_info_context(
         staged: &StagedCommit,
-        group_info: MlsMessageIn,
-        committer: LeafNodeIndex,
+        group_info: &MlsMessageIn,
     ) -> Result<Vec<u8>, HubError> {
-        let MlsMessageBodyIn::GroupInfo(verifiable) = group_info.extract() else {
+        let MlsMessageBodyIn::GroupInfo(verifiable) = group_info.clone().extract() else {
             return Err(HubError::Malformed(
                 "groupInfoOption does not hold a GroupInfo",
             ));
@@ -283,26 +291,52 @@ impl Room {
                 "GroupInfo does not match the new epoch",
             ));
         }
-        let signature_key = match staged.update_path_leaf_node() {
-            Some(leaf) => leaf.signature_key().clone(),
-            None => self
-                .group
-                .leaf(committer)
-                .ok_or(HubError::Internal("committer leaf missing"))?
-                .signature_key()
-                .clone(),
+        group_info
+            .tls_serialize_detached()
+            .map_err(|_| HubError::Internal("GroupInfo does not serialize"))
+    }
+
+    /// Verifies the current GroupInfo's signature with its committer's leaf
+    /// key, once per epoch (the epoch's tree holds that key until the next
+    /// commit replaces both).
+    ///
+    /// Deferred from the commit path because most epochs never serve their
+    /// GroupInfo (only external joins need it), and a bad signature harms only
+    /// those joins; joiners verify it themselves too. The hub still never hands
+    /// out a GroupInfo it has not verified.
+    ///
+    /// # Errors
+    /// [`HubError::GroupInfoUnverified`] if it does not verify: external joins
+    /// wait for the next commit's GroupInfo.
+    pub(crate) fn verify_group_info(
+        &mut self,
+        crypto: &impl OpenMlsCrypto,
+    ) -> Result<(), HubError> {
+        let Some(signer) = self.group_info_signer else {
+            return Ok(());
         };
+        let MlsMessageBodyIn::GroupInfo(verifiable) =
+            MlsMessageIn::tls_deserialize_exact(&self.group_info)
+                .map_err(|_| HubError::Internal("stored GroupInfo does not decode"))?
+                .extract()
+        else {
+            return Err(HubError::Internal("stored GroupInfo is not a GroupInfo"));
+        };
+        let leaf = self
+            .group
+            .leaf(signer)
+            .ok_or(HubError::Internal("GroupInfo signer leaf missing"))?;
         let key = OpenMlsSignaturePublicKey::new(
-            signature_key.as_slice().to_vec().into(),
+            leaf.signature_key().as_slice().to_vec().into(),
             self.group.ciphersuite().signature_algorithm(),
         )
         .map_err(|_| HubError::Internal("leaf signature key unusable"))?;
-        let verified = verifiable
-            .verify(crypto, &key)
-            .map_err(|_| HubError::Malformed("GroupInfo signature does not verify"))?;
-        MlsMessageOut::from(verified)
-            .tls_serialize_detached()
-            .map_err(|_| HubError::Internal("GroupInfo does not serialize"))
+        if verifiable.verify(crypto, &key).is_err() {
+            tracing::warn!(room = %self.id, committer = signer.u32(), "the epoch's GroupInfo signature does not verify");
+            return Err(HubError::GroupInfoUnverified);
+        }
+        self.group_info_signer = None;
+        Ok(())
     }
 }
 

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 
 use openmls::group::PublicGroup;
+use openmls::prelude::LeafNodeIndex;
 use openmls_memory_storage::MemoryStorage;
 use tls_codec::{
     DeserializeBytes as _, Serialize as _, TlsDeserializeBytes, TlsSerialize, TlsSize, VLBytes,
@@ -21,13 +22,19 @@ use crate::policy::committed_state;
 use crate::room::{PendingJoiner, QueuedEntry, Room, group_id_of};
 
 /// Bumped whenever the layout changes; older blobs are refused, not misread.
-const SNAPSHOT_VERSION: u8 = 1;
+const SNAPSHOT_VERSION: u8 = 2;
+
+/// `group_info_signer` of a GroupInfo already verified.
+const VERIFIED: u32 = u32::MAX;
 
 #[derive(Debug, TlsSerialize, TlsDeserializeBytes, TlsSize)]
 struct Snapshot {
     version: u8,
     room: VLBytes,
     group_info: VLBytes,
+    /// The committer leaf whose GroupInfo signature is not yet verified, or
+    /// [`VERIFIED`].
+    group_info_signer: u32,
     /// OpenMLS's key/value records for the public group, sorted by key so the
     /// same state always gives the same bytes.
     storage: Vec<Record>,
@@ -83,6 +90,7 @@ impl Room {
             version: SNAPSHOT_VERSION,
             room: self.id.as_bytes().into(),
             group_info: self.group_info.as_slice().into(),
+            group_info_signer: self.group_info_signer.map_or(VERIFIED, |l| l.u32()),
             storage: sorted
                 .into_iter()
                 .map(|(k, v)| Record {
@@ -200,6 +208,8 @@ impl Room {
             group,
             storage,
             group_info: s.group_info.into(),
+            group_info_signer: (s.group_info_signer != VERIFIED)
+                .then(|| LeafNodeIndex::new(s.group_info_signer)),
             queue,
             kp_routes,
             pending_joiners,

@@ -10,7 +10,7 @@ use mimi_hub::{Event, HubError, ProposalBundle, Room};
 use mimi_policy::{Actor, Change, Claims, Preset, Proposal as PolicyProposal};
 use mimi_proto::components::ParticipantListUpdate;
 use mimi_proto::{ProviderId, RoomId};
-use openmls::prelude::tls_codec::Deserialize as _;
+use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{
     AppDataDictionary, MlsGroup, MlsMessageBodyIn, MlsMessageIn, ProcessedMessageContent,
     RatchetTreeIn,
@@ -230,6 +230,56 @@ fn stale_group_info_is_refused_and_room_unchanged() {
     assert_eq!(w.room.group_info(), old_group_info);
     w.room.accept_commit(&w.hub, bundle(&out), NOW).unwrap();
     assert_eq!(w.room.epoch(), 1);
+}
+
+/// A GroupInfo whose signature was tampered with (say, by a relaying
+/// follower) is never served: the commit itself is valid and accepted, but
+/// external joins are refused until the next commit brings a good GroupInfo.
+/// The unverified mark survives a snapshot.
+#[test]
+fn a_group_info_with_a_bad_signature_is_never_served() {
+    let mut w = world(Preset::PrivateGroup);
+    let out = self_update(&w.alice, &mut w.alice_group);
+    let mut b = bundle(&out);
+    let mut bytes = b.group_info.tls_serialize_detached().unwrap();
+    // The signature is the last field: flip its last byte.
+    *bytes.last_mut().unwrap() ^= 1;
+    b.group_info = MlsMessageIn::tls_deserialize_exact(&bytes).unwrap();
+    w.room.accept_commit(&w.hub, b, NOW).unwrap();
+    w.alice_group
+        .merge_pending_commit(&w.alice.provider)
+        .unwrap();
+    assert_eq!(w.room.epoch(), 1);
+
+    let mut w_room = Room::restore(&w.hub, &w.room.snapshot().unwrap()).unwrap();
+    let tablet = Client::new("mimi://a.example/d/alice/tablet");
+    for room in [&mut w.room, &mut w_room] {
+        let err = room
+            .join_material(
+                w.hub.crypto(),
+                tablet.identity.client(),
+                &Claims::basic(tablet.user()),
+                tablet.identity.signer().public(),
+                None,
+            )
+            .unwrap_err();
+        assert!(matches!(err, HubError::GroupInfoUnverified), "{err}");
+    }
+
+    // The next commit's GroupInfo is good: joins work again.
+    let out = self_update(&w.alice, &mut w.alice_group);
+    w.room.accept_commit(&w.hub, bundle(&out), NOW).unwrap();
+    let material = w
+        .room
+        .join_material(
+            w.hub.crypto(),
+            tablet.identity.client(),
+            &Claims::basic(tablet.user()),
+            tablet.identity.signer().public(),
+            None,
+        )
+        .unwrap();
+    assert_eq!(material.group_info, w.room.group_info());
 }
 
 #[test]
@@ -460,6 +510,7 @@ fn external_join(w: &mut World, device: &Client) -> (MlsGroup, OutgoingCommit) {
     let material = w
         .room
         .join_material(
+            w.hub.crypto(),
             device.identity.client(),
             &claims,
             device.identity.signer().public(),
@@ -555,6 +606,7 @@ fn external_commit_without_a_group_info_request_is_refused() {
     let material = w
         .room
         .join_material(
+            w.hub.crypto(),
             tablet.identity.client(),
             &Claims::basic(tablet.user()),
             tablet.identity.signer().public(),
@@ -592,6 +644,7 @@ fn external_commit_without_a_group_info_request_is_refused() {
     let err = w
         .room
         .join_material(
+            w.hub.crypto(),
             stranger.identity.client(),
             &Claims::basic(stranger.user()),
             stranger.identity.signer().public(),

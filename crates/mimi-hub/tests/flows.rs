@@ -168,6 +168,7 @@ fn kick_keeps_the_user_listed_ban_removes_and_blocks_rejoin() {
     let err = w
         .room
         .join_material(
+            w.hub.crypto(),
             carol2.identity.client(),
             &Claims::basic(carol2.user()),
             carol2.identity.signer().public(),
@@ -178,6 +179,7 @@ fn kick_keeps_the_user_listed_ban_removes_and_blocks_rejoin() {
     let bob2 = Client::new("mimi://b.example/d/bob/tablet");
     w.room
         .join_material(
+            w.hub.crypto(),
             bob2.identity.client(),
             &Claims::basic(bob2.user()),
             bob2.identity.signer().public(),

@@ -252,6 +252,7 @@ pub(crate) fn group_info(
     let claims = Claims::basic(user.into());
     let join_code = Some(request.tbs.joining_code.as_slice()).filter(|c| !c.is_empty());
     let material = match room.join_material(
+        ctx.hub.crypto(),
         &client,
         &claims,
         request.tbs.requesting_signature_key.as_slice(),
@@ -259,6 +260,11 @@ pub(crate) fn group_info(
     ) {
         Ok(m) => m,
         Err(HubError::NotAllowed(_) | HubError::Denied { .. }) => return Ok(not_authorized()),
+        // The committer sent a GroupInfo that does not verify: joins wait
+        // for the next commit (decisions HUB-2).
+        Err(HubError::GroupInfoUnverified) => {
+            return Err(ApiError::Overloaded(std::time::Duration::from_secs(30)));
+        }
         Err(_) => return Err(ApiError::Internal("join material")),
     };
     let MlsMessageBodyIn::GroupInfo(group_info) =
