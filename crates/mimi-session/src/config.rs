@@ -1,0 +1,107 @@
+//! `session.toml`: where a home's client talks to. The client database
+//! (`mimi_client::DATABASE_FILE`) holds everything else, the event cursor
+//! included.
+//!
+//! ```toml
+//! client = "mimi://x.example/d/alice/laptop"
+//! server = "https://x.example:8080"   # the provider's client API; the host is checked against its certificate
+//! ca = "/path/to/ca.pem"              # the CA the server certificate must chain to
+//! connect = "127.0.0.1:8080"          # optional: the address to connect to instead of resolving the host
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::SessionError;
+
+/// The file name inside a home directory.
+pub const SESSION_FILE: &str = "session.toml";
+
+/// A home's connection settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    /// The client's `mimi://<domain>/d/<user>/<device>` URI.
+    pub client: String,
+    /// Base URL of the provider's client API, `https://<domain>:<port>`.
+    pub server: String,
+    /// PEM CA bundle trusted for the server certificate.
+    pub ca: PathBuf,
+    /// Connect here instead of resolving the URL's host (a loopback
+    /// federation whose certificates name `x.example`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect: Option<SocketAddr>,
+}
+
+impl SessionConfig {
+    /// Reads `session.toml` from `home`.
+    ///
+    /// # Errors
+    /// [`SessionError::State`] if the home holds no session or the file does
+    /// not parse.
+    pub fn load(home: &Path) -> Result<Self, SessionError> {
+        let path = home.join(SESSION_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            SessionError::State(format!(
+                "{} holds no registered client ({}: {e}); run `register` first",
+                home.display(),
+                path.display()
+            ))
+        })?;
+        toml::from_str(&text).map_err(|e| SessionError::State(format!("{}: {e}", path.display())))
+    }
+
+    /// Writes `session.toml` into `home` (atomically: a crash leaves the old
+    /// file or the new one).
+    ///
+    /// # Errors
+    /// [`SessionError::State`] if it cannot be written.
+    pub fn save(&self, home: &Path) -> Result<(), SessionError> {
+        let text = toml::to_string(self)
+            .map_err(|e| SessionError::State(format!("encoding {SESSION_FILE}: {e}")))?;
+        let tmp = home.join(format!("{SESSION_FILE}.tmp"));
+        let io = |e: std::io::Error| SessionError::State(format!("writing {SESSION_FILE}: {e}"));
+        std::fs::write(&tmp, text).map_err(io)?;
+        std::fs::rename(&tmp, home.join(SESSION_FILE)).map_err(io)
+    }
+
+    /// The CA path as written, made absolute against the current directory so
+    /// the home works from anywhere.
+    pub fn absolute_ca(ca: &Path) -> PathBuf {
+        std::path::absolute(ca).unwrap_or_else(|_| ca.to_path_buf())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_the_home() {
+        let home = tempfile::tempdir().unwrap();
+        let config = SessionConfig {
+            client: "mimi://x.example/d/alice/laptop".into(),
+            server: "https://x.example:8080".into(),
+            ca: "/tmp/ca.pem".into(),
+            connect: Some("127.0.0.1:8080".parse().unwrap()),
+        };
+        config.save(home.path()).unwrap();
+        assert_eq!(SessionConfig::load(home.path()).unwrap(), config);
+    }
+
+    #[test]
+    fn a_home_without_a_session_is_a_state_error() {
+        let home = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            SessionConfig::load(home.path()),
+            Err(SessionError::State(_))
+        ));
+        std::fs::write(home.path().join(SESSION_FILE), "client = 3").unwrap();
+        assert!(matches!(
+            SessionConfig::load(home.path()),
+            Err(SessionError::State(_))
+        ));
+    }
+}
