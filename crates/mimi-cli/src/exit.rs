@@ -24,3 +24,16 @@ pub const NO_INPUT: Code = Code(66);
 pub const UNAVAILABLE: Code = Code(69);
 /// Writing output failed (EX_IOERR).
 pub const IO_ERROR: Code = Code(74);
+
+// `mimi client` uses its own small set (its `--help` lists them), so that a
+// script can tell the three failures it must handle differently apart; clap's
+// usage errors already exit 2.
+
+/// `mimi client`: anything else (local state, storage).
+pub const CLIENT_FAILURE: Code = Code(1);
+/// `mimi client`: bad input or usage.
+pub const CLIENT_BAD_INPUT: Code = Code(2);
+/// `mimi client`: refused by room policy or by the protocol.
+pub const CLIENT_REFUSED: Code = Code(3);
+/// `mimi client`: the provider or the room's hub could not be reached.
+pub const CLIENT_NETWORK: Code = Code(4);

@@ -11,7 +11,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod client;
 mod content;
+mod demo;
 mod exit;
 mod pki;
 mod server;
@@ -32,7 +34,7 @@ enum Command {
     /// Run a provider's MIMI server (hub for its rooms, follower elsewhere).
     Server(server::ServerArgs),
     /// Act as a user's client against a provider's server.
-    Client,
+    Client(client::ClientArgs),
     /// Create a development PKI: a CA and one mutual-TLS certificate per provider.
     #[command(subcommand)]
     Pki(pki::PkiCommand),
@@ -40,7 +42,7 @@ enum Command {
     #[command(subcommand)]
     Content(content::ContentCommand),
     /// Bring up three providers on loopback and run the protocol's example flow.
-    Demo,
+    Demo(demo::DemoArgs),
     /// Measure the server: a local federation under load.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -53,11 +55,7 @@ fn main() -> ExitCode {
         Command::Pki(cmd) => pki::run(cmd),
         Command::Server(args) => server::run(args),
         Command::Bench(cmd) => bench::run(cmd),
-        Command::Client | Command::Demo => {
-            eprintln!(
-                "mimi: this subcommand is not available yet; see the README's status section"
-            );
-            exit::UNAVAILABLE.into()
-        }
+        Command::Client(args) => client::run(args),
+        Command::Demo(args) => demo::run(args),
     }
 }

@@ -38,4 +38,4 @@ pub use error::SessionError;
 pub use rooms::{Committed, MAX_ATTEMPTS};
 pub use send::Sent;
 pub use session::{KEY_PACKAGE_LOW, KEY_PACKAGE_STOCK, RegisterOptions, Session, SyncReport};
-pub use view::{HistoryItem, MemberView, RoomView};
+pub use view::{EventView, HistoryItem, MemberView, RoomView};

@@ -181,3 +181,155 @@ fn is_reaction(content: &MimiContent) -> bool {
         .name()
         .is_some_and(|n| n == "reaction")
 }
+
+/// A [`RoomEvent`](mimi_client::RoomEvent) for display and `--json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventView {
+    /// We joined from a Welcome.
+    Joined {
+        /// The room.
+        room: String,
+        /// Its epoch.
+        epoch: u64,
+    },
+    /// A commit was merged.
+    Committed {
+        /// The room.
+        room: String,
+        /// The new epoch.
+        epoch: u64,
+        /// Who committed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        committer: Option<String>,
+        /// Users added, removed, banned, unbanned.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        added: Vec<String>,
+        /// Users removed.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        removed: Vec<String>,
+        /// Users banned.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        banned: Vec<String>,
+        /// Users unbanned.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        unbanned: Vec<String>,
+        /// Clients added.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        clients_added: Vec<String>,
+        /// Clients removed.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        clients_removed: Vec<String>,
+    },
+    /// This client was removed.
+    Removed {
+        /// The room.
+        room: String,
+        /// The epoch that removed us.
+        epoch: u64,
+    },
+    /// Proposals were queued for the next commit.
+    ProposalsQueued {
+        /// The room.
+        room: String,
+        /// How many.
+        count: usize,
+    },
+    /// A message arrived.
+    Message {
+        /// The room.
+        room: String,
+        /// The sending user.
+        sender: String,
+        /// The message ID.
+        message_id: MessageId,
+        /// `text`, `reply`, `reaction`, `edit`, `delete` or `other`.
+        kind: &'static str,
+        /// Its text, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
+    /// Something was dropped or had nothing to do.
+    Other {
+        /// The room, when known.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        room: Option<String>,
+        /// What.
+        detail: String,
+    },
+}
+
+impl From<&mimi_client::RoomEvent> for EventView {
+    fn from(e: &mimi_client::RoomEvent) -> Self {
+        use mimi_client::RoomEvent as E;
+        let ids = |v: &[mimi_proto::components::ParticipantId]| {
+            v.iter().map(|p| p.as_str().to_owned()).collect()
+        };
+        let clients =
+            |v: &[mimi_proto::ClientId]| v.iter().map(|c| c.as_str().to_owned()).collect();
+        match e {
+            E::Joined { room, epoch } => Self::Joined {
+                room: room.as_str().to_owned(),
+                epoch: *epoch,
+            },
+            E::Committed {
+                room,
+                epoch,
+                committer,
+                summary,
+                ..
+            } => Self::Committed {
+                room: room.as_str().to_owned(),
+                epoch: *epoch,
+                committer: committer.as_ref().map(|c| c.as_str().to_owned()),
+                added: ids(&summary.added_users),
+                removed: ids(&summary.removed_users),
+                banned: ids(&summary.banned_users),
+                unbanned: ids(&summary.unbanned_users),
+                clients_added: clients(&summary.added_clients),
+                clients_removed: clients(&summary.removed_clients),
+            },
+            E::Removed { room, epoch } => Self::Removed {
+                room: room.as_str().to_owned(),
+                epoch: *epoch,
+            },
+            E::ProposalsQueued { room, count } => Self::ProposalsQueued {
+                room: room.as_str().to_owned(),
+                count: *count,
+            },
+            E::Message(m) => {
+                let (kind, text) = describe(&m.content);
+                Self::Message {
+                    room: m.room.as_str().to_owned(),
+                    sender: m.sender.as_str().to_owned(),
+                    message_id: m.message_id,
+                    kind,
+                    text,
+                }
+            }
+            E::OwnCommitLost { room } => Self::Other {
+                room: Some(room.as_str().to_owned()),
+                detail: "our pending commit lost its epoch".into(),
+            },
+            E::ProposalsRefused { room, denial } => Self::Other {
+                room: Some(room.as_str().to_owned()),
+                detail: format!("proposals refused by room policy: {denial}"),
+            },
+            E::Discarded {
+                room,
+                sender,
+                reason,
+            } => Self::Other {
+                room: Some(room.as_str().to_owned()),
+                detail: format!(
+                    "message from {} discarded: {reason:?}",
+                    sender.as_ref().map_or("?", |s| s.as_str())
+                ),
+            },
+            E::Ignored { room, reason } => Self::Other {
+                room: room.as_ref().map(|r| r.as_str().to_owned()),
+                detail: (*reason).to_owned(),
+            },
+        }
+    }
+}
