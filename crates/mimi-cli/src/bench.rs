@@ -29,7 +29,7 @@ use mimi_proto::messages::{
     SubmitMessageRequest, SubmitMessageResponse, UpdateRequest, UpdateRoomResponse,
 };
 use mimi_proto::{ClientId, ProviderId, RoomId, WireMessage as _};
-use mimi_server::config::{Config, FanoutSettings, Limits, LogFormat, TlsPaths};
+use mimi_server::config::{Config, FanoutSettings, Limits, LogFormat, Registration, TlsPaths};
 use mimi_server::{Options, Running};
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{MlsMessageBodyIn, MlsMessageIn, MlsMessageOut};
@@ -140,6 +140,8 @@ async fn fanout(args: FanoutArgs) -> BenchResult<String> {
                 public_url: None,
                 admin_token: None,
                 fanout: FanoutSettings::default(),
+                registration: Registration::Open,
+                registration_token: None,
             };
             let running = mimi_server::start(&config, Options::default())
                 .await

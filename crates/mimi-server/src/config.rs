@@ -9,6 +9,8 @@
 //! log_format = "text"                  # or "json"
 //! public_url = "https://a.example:8443" # optional; default https://<domain>:<listen port>
 //! admin_token = "…"                    # optional; enables the admin API on client_listen
+//! registration = "token"               # "open" (default: anyone reaching client_listen) or "token"
+//! registration_token = "…"             # required with registration = "token"
 //!
 //! [tls]
 //! cert = "pki/a.example.pem"
@@ -30,7 +32,8 @@
 //! Environment overrides (useful in containers): `MIMI_DOMAIN`, `MIMI_LISTEN`,
 //! `MIMI_CLIENT_LISTEN`, `MIMI_DATA_DIR`, `MIMI_STORAGE_URL`, `MIMI_LOG_FORMAT`,
 //! `MIMI_TLS_CERT`, `MIMI_TLS_KEY`, `MIMI_TLS_CA`, `MIMI_PUBLIC_URL`,
-//! `MIMI_ADMIN_TOKEN`, and `MIMI_PEERS` as `domain=addr,domain=addr`.
+//! `MIMI_ADMIN_TOKEN`, `MIMI_REGISTRATION`, `MIMI_REGISTRATION_TOKEN`, and
+//! `MIMI_PEERS` as `domain=addr,domain=addr`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -79,6 +82,23 @@ pub struct Config {
     /// Fan-out retry timing.
     #[serde(default)]
     pub fanout: FanoutSettings,
+    /// Who may register clients through the client API (decisions CAPI-3).
+    #[serde(default)]
+    pub registration: Registration,
+    /// The token a registration must carry when `registration = "token"`.
+    #[serde(default)]
+    pub registration_token: Option<String>,
+}
+
+/// Who may register a client of this provider through the client API.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    /// Anyone who reaches the client listener (development federations).
+    #[default]
+    Open,
+    /// Only a registration carrying `registration_token`.
+    Token,
 }
 
 /// Timing of `notify` retries (exponential backoff between the two bounds).
@@ -161,6 +181,11 @@ impl fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
             .field("fanout", &self.fanout)
+            .field("registration", &self.registration)
+            .field(
+                "registration_token",
+                &self.registration_token.as_ref().map(|_| "***"),
+            )
             .finish()
     }
 }
@@ -254,6 +279,13 @@ impl Config {
                 redact_url(url)
             )));
         }
+        if self.registration == Registration::Token
+            && self.registration_token.as_deref().is_none_or(str::is_empty)
+        {
+            return Err(ServerError::Config(
+                "registration = \"token\" needs a non-empty registration_token".into(),
+            ));
+        }
         if self.limits.max_body_bytes == 0 || self.limits.requests_per_second_per_peer == 0 {
             return Err(ServerError::Config("limits must be positive".into()));
         }
@@ -288,6 +320,8 @@ fn apply_env(table: &mut toml::Table, key: &str, val: String) -> Result<(), Serv
         "MIMI_TLS_CA" => set(table, &["tls", "ca"], s(val)),
         "MIMI_PUBLIC_URL" => set(table, &["public_url"], s(val)),
         "MIMI_ADMIN_TOKEN" => set(table, &["admin_token"], s(val)),
+        "MIMI_REGISTRATION" => set(table, &["registration"], s(val)),
+        "MIMI_REGISTRATION_TOKEN" => set(table, &["registration_token"], s(val)),
         "MIMI_PEERS" => {
             let mut peers = toml::Table::new();
             for pair in val.split(',').filter(|p| !p.trim().is_empty()) {
@@ -394,5 +428,30 @@ mod tests {
         let err = Config::from_toml(EXAMPLE, env(&[("MIMI_PEERS", "b.example")]), Path::new("/"))
             .unwrap_err();
         assert!(err.to_string().contains("MIMI_PEERS"), "{err}");
+        let err = Config::from_toml(
+            EXAMPLE,
+            env(&[("MIMI_REGISTRATION", "token")]),
+            Path::new("/"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("registration_token"), "{err}");
+    }
+
+    #[test]
+    fn registration_defaults_open_and_token_comes_from_the_environment() {
+        let c = Config::from_toml(EXAMPLE, env(&[]), Path::new("/")).unwrap();
+        assert_eq!(c.registration, Registration::Open);
+        let c = Config::from_toml(
+            EXAMPLE,
+            env(&[
+                ("MIMI_REGISTRATION", "token"),
+                ("MIMI_REGISTRATION_TOKEN", "sesame"),
+            ]),
+            Path::new("/"),
+        )
+        .unwrap();
+        assert_eq!(c.registration, Registration::Token);
+        assert_eq!(c.registration_token.as_deref(), Some("sesame"));
+        assert!(!format!("{c:?}").contains("sesame"));
     }
 }

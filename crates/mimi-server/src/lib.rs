@@ -12,8 +12,11 @@
 //!   writing each result in one store transaction.
 //! - [`fanout_worker`]: delivers the outbox to followers, in order, with retries.
 //! - [`peer_client`] + [`peers`]: calling peers by domain, their directories.
-//! - [`client_api`]: `/metrics` and the admin API on the internal listener;
+//! - [`client_api`]: the provider client API (HTTPS, signed requests), plus
+//!   `/metrics`, `/healthz` and the admin API on the same listener;
 //!   [`provisioning`]: the operations behind it, for embedders.
+//! - `local`: which of our clients get a room's events (room membership in
+//!   the store, shared by every instance).
 //! - [`pki`], [`tls`], [`listener`], [`config`]: setup.
 
 #![forbid(unsafe_code)]
@@ -33,7 +36,6 @@ pub mod hub_keys;
 mod hub_steps;
 pub mod listener;
 mod local;
-pub mod members;
 pub mod metrics;
 pub mod peer_client;
 pub mod peers;

@@ -1,5 +1,6 @@
-//! The mutual-TLS accept loop: TLS handshake, peer identity, HTTP/1.1 or
-//! HTTP/2, graceful shutdown.
+//! The TLS accept loop: TLS handshake, peer identity, HTTP/1.1 or HTTP/2,
+//! graceful shutdown. Mutual TLS for federation ([`serve_mtls`]), server
+//! authentication only for the client API ([`serve_tls`]).
 //!
 //! axum's own `serve` cannot hand the peer certificate to handlers, so we run
 //! the loop ourselves: each connection's [`PeerIdentity`] is inserted into the
@@ -107,6 +108,22 @@ pub async fn serve_mtls_checked(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     serve(listener, tls, Some(check), app, shutdown).await
+}
+
+/// Serves `app` over TLS with server authentication only (the client API):
+/// the same accept loop, timeouts and graceful shutdown as [`serve_mtls`],
+/// for a configuration that asks for no client certificate. Requests carry an
+/// empty [`PeerIdentity`].
+///
+/// # Errors
+/// Returns the accept error only if the listener itself fails.
+pub async fn serve_tls(
+    listener: TcpListener,
+    tls: Arc<ServerConfig>,
+    app: Router,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    serve(listener, tls, None, app, shutdown).await
 }
 
 async fn serve(

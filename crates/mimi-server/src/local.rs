@@ -4,10 +4,22 @@
 //! The same rule serves the hub (deliveries addressed to its own domain) and a
 //! follower (each FanoutMessage of a `notify`): a Welcome goes to the clients
 //! owning its KeyPackageRefs, which thereby join the room's local membership;
-//! every other event goes to the room's local members (see [`crate::members`]).
+//! every other event goes to the room's local members.
+//!
+//! Local membership is the store's `room_members` table, so every instance on
+//! one database agrees on it. A follower never sees a room's ratchet tree (it
+//! only forwards), so it learns membership from what passes through it: room
+//! creation, a Welcome routed to one of its clients, and its client's own
+//! requests for the room through the client API; a client leaves it with
+//! `DELETE /client/v1/rooms/{room}/membership`. Removals by others are not
+//! tracked: a removed client receives ciphertexts it can no longer decrypt,
+//! which reveals nothing its own provider does not already see (decisions
+//! FED-9). A membership is written before the delivery that depends on it
+//! commits, so a crash in between only causes a redelivery; it is never
+//! written while the room's store lock is held (SQLite has one writer).
 
 use mimi_proto::{ClientId, ProviderId, RoomId};
-use mimi_store::{MailboxDelivery, Record, StoreError};
+use mimi_store::{MailboxDelivery, Record, StoreError, Timestamp};
 
 use crate::api_error::ApiError;
 use crate::state::AppState;
@@ -26,23 +38,25 @@ pub(crate) struct LocalEvent {
 /// same batch reach them too.
 ///
 /// # Errors
-/// [`ApiError::Store`] / [`ApiError::Internal`] if the store or membership
-/// file fails; nothing is delivered then and the caller's request fails.
+/// [`ApiError::Store`] if the store fails; nothing is delivered then and the
+/// caller's request fails.
 pub(crate) async fn deliveries(
     state: &AppState,
     room: &RoomId,
     events: &[LocalEvent],
 ) -> Result<Vec<MailboxDelivery>, ApiError> {
     let mut out = Vec::new();
+    // Read once per batch, again after a Welcome added someone.
+    let mut members: Option<Vec<ClientId>> = None;
     for event in events {
         match &event.welcome_refs {
             Some(refs) => {
                 for client in welcome_owners(state, refs).await? {
+                    members = None;
                     state
-                        .members
-                        .add(room, &client)
-                        .await
-                        .map_err(|_| ApiError::Internal("membership file write failed"))?;
+                        .store
+                        .add_room_member(room, &client, Timestamp(state.now_ms()))
+                        .await?;
                     out.push(MailboxDelivery {
                         client,
                         room: Some(room.clone()),
@@ -51,13 +65,11 @@ pub(crate) async fn deliveries(
                 }
             }
             None => {
-                let members = state
-                    .members
-                    .of_room(room)
-                    .await
-                    .map_err(|_| ApiError::Internal("membership file read failed"))?;
-                out.extend(members.into_iter().map(|client| MailboxDelivery {
-                    client,
+                if members.is_none() {
+                    members = Some(state.store.room_members(room).await?);
+                }
+                out.extend(members.iter().flatten().map(|client| MailboxDelivery {
+                    client: client.clone(),
                     room: Some(room.clone()),
                     payload: event.payload.clone(),
                 }));

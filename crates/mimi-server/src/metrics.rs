@@ -41,6 +41,12 @@ pub struct Metrics {
     pub notify_new: AtomicU64,
     /// `notify` bodies received again (answered 201, not processed).
     pub notify_duplicate: AtomicU64,
+    /// Client-API requests answered, by (route, status).
+    client_requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    /// Client-API requests refused as unauthenticated, by reason.
+    client_auth_failures: Mutex<BTreeMap<&'static str, u64>>,
+    /// Client event streams (SSE) open now.
+    pub event_streams_open: AtomicU64,
 }
 
 impl Metrics {
@@ -51,6 +57,24 @@ impl Metrics {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         *map.entry((endpoint, status)).or_default() += 1;
+    }
+
+    /// Counts one answered client-API request (`route` is the route pattern).
+    pub fn client_request(&self, route: &'static str, status: u16) {
+        let mut map = self
+            .client_requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *map.entry((route, status)).or_default() += 1;
+    }
+
+    /// Counts one client-API request refused as unauthenticated.
+    pub fn client_auth_failure(&self, reason: &'static str) {
+        let mut map = self
+            .client_auth_failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *map.entry(reason).or_default() += 1;
     }
 
     /// The Prometheus text exposition, with the outbox depth sampled by the caller.
@@ -143,6 +167,46 @@ impl Metrics {
             "notify bodies received again and not processed.",
             &self.notify_duplicate,
         );
+        let _ = writeln!(
+            out,
+            "# HELP mimi_client_requests_total Client-API requests answered.\n\
+             # TYPE mimi_client_requests_total counter"
+        );
+        {
+            let map = self
+                .client_requests
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for ((route, status), n) in map.iter() {
+                let _ = writeln!(
+                    out,
+                    "mimi_client_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP mimi_client_auth_failures_total Client-API requests refused as unauthenticated.\n\
+             # TYPE mimi_client_auth_failures_total counter"
+        );
+        {
+            let map = self
+                .client_auth_failures
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (reason, n) in map.iter() {
+                let _ = writeln!(
+                    out,
+                    "mimi_client_auth_failures_total{{reason=\"{reason}\"}} {n}"
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP mimi_client_event_streams_open Client event streams open now.\n\
+             # TYPE mimi_client_event_streams_open gauge\nmimi_client_event_streams_open {}",
+            self.event_streams_open.load(Ordering::Relaxed)
+        );
         out
     }
 }
@@ -210,5 +274,22 @@ mod tests {
         assert!(text.contains("mimi_fanout_delivery_latency_seconds_bucket{le=\"0.002\"} 1"));
         assert!(text.contains("mimi_fanout_delivery_latency_seconds_bucket{le=\"5\"} 2"));
         assert!(text.contains("mimi_fanout_delivery_latency_seconds_count 2"));
+    }
+
+    #[test]
+    fn renders_client_api_metrics() {
+        let m = Metrics::default();
+        m.client_request("/client/v1/events", 200);
+        m.client_auth_failure("bad_signature");
+        m.client_auth_failure("bad_signature");
+        m.event_streams_open.fetch_add(3, Ordering::Relaxed);
+        let text = m.render(None);
+        assert!(
+            text.contains(
+                "mimi_client_requests_total{route=\"/client/v1/events\",status=\"200\"} 1"
+            )
+        );
+        assert!(text.contains("mimi_client_auth_failures_total{reason=\"bad_signature\"} 2"));
+        assert!(text.contains("mimi_client_event_streams_open 3"));
     }
 }

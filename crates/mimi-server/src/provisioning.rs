@@ -1,8 +1,8 @@
 //! Provider-local setup operations: registering clients and KeyPackages,
 //! creating hosted rooms, local room membership, peer addresses.
 //!
-//! The admin API ([`crate::client_api`]) exposes them over HTTP; embedders
-//! (benchmarks, the future client API of issue #9) call them directly.
+//! The client API and the admin API ([`crate::client_api`]) expose them over
+//! HTTPS; embedders (benchmarks) call them directly.
 
 use std::net::SocketAddr;
 
@@ -186,17 +186,34 @@ impl AppState {
     }
 
     /// Records that our registered `client` is in `room`, so it receives the
-    /// room's events (see [`crate::members`]).
+    /// room's events (the store's room membership, shared by every instance).
+    /// Returns whether it was new.
     ///
     /// # Errors
     /// [`ProvisionError::NotFound`] for an unregistered client.
-    pub async fn add_member(&self, room: &RoomId, client: &ClientId) -> Result<(), ProvisionError> {
+    pub async fn add_member(
+        &self,
+        room: &RoomId,
+        client: &ClientId,
+    ) -> Result<bool, ProvisionError> {
         self.store.client(client).await?;
-        self.members
-            .add(room, client)
-            .await
-            .map(drop)
-            .map_err(|e| ProvisionError::Internal(e.to_string()))
+        Ok(self
+            .store
+            .add_room_member(room, client, Timestamp(self.now_ms()))
+            .await?)
+    }
+
+    /// Stops delivering `room`'s events to `client`. Returns whether it was a
+    /// member.
+    ///
+    /// # Errors
+    /// [`ProvisionError::Internal`] if the store fails.
+    pub async fn remove_member(
+        &self,
+        room: &RoomId,
+        client: &ClientId,
+    ) -> Result<bool, ProvisionError> {
+        Ok(self.store.remove_room_member(room, client).await?)
     }
 
     /// Sets where peer `domain` is reached (a peer that moved).

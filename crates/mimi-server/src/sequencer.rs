@@ -25,7 +25,9 @@ use mimi_proto::messages::{
     SubmitMessageResponse, UpdateRequest, UpdateRoomResponse,
 };
 use mimi_proto::{ProviderId, RoomId};
-use mimi_store::{AcceptedEvent, Conflict, EventKind, Fanout, RoomTxn, StoreError, Timestamp};
+use mimi_store::{
+    AcceptedEvent, Conflict, EventKind, Fanout, RoomTxn, RoomVersion, StoreError, Timestamp,
+};
 use openmls::prelude::tls_codec::Serialize as _;
 use tokio::sync::oneshot;
 
@@ -363,10 +365,12 @@ async fn commit_and_answer(
 /// Runs the batch and stores the result. Returns one output per input; an
 /// `Err` fails the whole batch (nothing was stored).
 ///
-/// When the room is cached at its current version, the hub step runs before
-/// the room is locked, and the lock is held only to write (decisions FED-16);
-/// the commit's version check refuses the write if the room moved meanwhile.
-/// Otherwise the room is locked first and restored from its snapshot.
+/// The hub step runs before the room is locked, and the lock is held only to
+/// write (decisions FED-16); the commit's version check refuses the write if
+/// the room moved meanwhile. A room not cached at its current version is first
+/// restored from its snapshot under a short lock. Nothing else is written while
+/// the lock is held: building the write may record room membership (a
+/// Welcome's recipients), and SQLite has a single writer.
 async fn process(
     state: &AppState,
     room_id: &RoomId,
@@ -374,49 +378,45 @@ async fn process(
 ) -> Result<Vec<Output>, ApiError> {
     add_welcome_routes(state, room_id, &mut inputs).await?;
     let version = state.store.room_version(room_id).await?;
-    if let Some(room) = state.rooms.take(room_id, version) {
-        let now = state.now_ms();
-        let (room, outputs) = run_steps(state, room, inputs, now).await?;
-        let Some(event) = build_event(state, room_id, version, now, &outputs).await? else {
-            // Nothing accepted: nothing to write. The room is unchanged except
-            // for soft state (a GroupInfo request's pending joiner), which stays
-            // cached at this version (decisions FED-10).
-            state.rooms.put(room_id.clone(), version, room);
-            return Ok(outputs);
-        };
-        let txn = state.store.lock_room(room_id).await?;
-        return match txn.commit(&event).await {
-            Ok(accepted) => {
-                state.rooms.put(room_id.clone(), accepted.version, room);
-                record_metrics(state, &event, &outputs);
-                Ok(outputs)
-            }
-            // Another instance moved the room since we read its version:
-            // nothing was written; the caller retries against the new state.
-            Err(StoreError::Conflict(Conflict::Stale { .. })) => {
-                Err(ApiError::Overloaded(Duration::from_secs(1)))
-            }
-            Err(e) => Err(e.into()),
-        };
+    let (room, version) = match state.rooms.take(room_id, version) {
+        Some(room) => (room, version),
+        None => load(state, room_id).await?,
+    };
+    let now = state.now_ms();
+    let (room, outputs) = run_steps(state, room, inputs, now).await?;
+    let Some(event) = build_event(state, room_id, version, now, &outputs).await? else {
+        // Nothing accepted: nothing to write. The room is unchanged except
+        // for soft state (a GroupInfo request's pending joiner), which stays
+        // cached at this version (decisions FED-10).
+        state.rooms.put(room_id.clone(), version, room);
+        return Ok(outputs);
+    };
+    let txn = state.store.lock_room(room_id).await?;
+    match txn.commit(&event).await {
+        Ok(accepted) => {
+            state.rooms.put(room_id.clone(), accepted.version, room);
+            record_metrics(state, &event, &outputs);
+            Ok(outputs)
+        }
+        // Another instance moved the room since we read its version: nothing
+        // was written; the caller retries against the new state.
+        Err(StoreError::Conflict(Conflict::Stale { .. })) => {
+            Err(ApiError::Overloaded(Duration::from_secs(1)))
+        }
+        Err(e) => Err(e.into()),
     }
+}
 
+/// The room restored from its stored snapshot, with the version it is at.
+async fn load(state: &AppState, room_id: &RoomId) -> Result<(Room, RoomVersion), ApiError> {
     let mut txn = state.store.lock_room(room_id).await?;
     if txn.hub() != state.provider() {
         return Err(ApiError::NotFound("this provider does not host the room"));
     }
     let room = restore(state, &mut txn).await?;
-    let base = txn.version();
-    let now = state.now_ms();
-    let (room, outputs) = run_steps(state, room, inputs, now).await?;
-    let Some(event) = build_event(state, room_id, base, now, &outputs).await? else {
-        drop(txn);
-        state.rooms.put(room_id.clone(), base, room);
-        return Ok(outputs);
-    };
-    let accepted = txn.commit(&event).await?;
-    state.rooms.put(room_id.clone(), accepted.version, room);
-    record_metrics(state, &event, &outputs);
-    Ok(outputs)
+    let version = txn.version();
+    txn.rollback().await?;
+    Ok((room, version))
 }
 
 /// Welcome routing: the store remembers which provider answered each

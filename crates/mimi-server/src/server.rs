@@ -22,13 +22,12 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::error::ServerError;
 use crate::fanout_worker::{RetryPolicy, Worker};
-use crate::members::Members;
 use crate::metrics::Metrics;
 use crate::peer_client::PeerClient;
 use crate::peers::PeerMap;
 use crate::room_cache::RoomCache;
 use crate::sequencer::Sequencer;
-use crate::state::{AppState, Inner, ROOM_CACHE_CAPACITY};
+use crate::state::{AppState, Inner, ROOM_CACHE_CAPACITY, RegistrationPolicy};
 use crate::tls::TlsIdentity;
 use crate::{client_api, fed, hub_keys};
 
@@ -85,7 +84,6 @@ impl Running {
         let _ = self.maintenance.await;
         self.worker.shutdown().await;
         self.state.store.close().await;
-        self.state.members.close().await;
         tracing::info!("server stopped");
     }
 }
@@ -109,7 +107,23 @@ pub async fn start(config: &Config, options: Options) -> Result<Running, ServerE
         Arc::new(PeerMap::new(&config.peers)),
         config.limits.max_body_bytes,
     )?;
-    let members = Members::open(&config.data_dir).await?;
+    let client_tls = identity.server_config_without_client_auth()?;
+    let registration = match (config.registration, &config.registration_token) {
+        (crate::config::Registration::Token, Some(token)) => {
+            RegistrationPolicy::Token(token.clone())
+        }
+        (crate::config::Registration::Token, None) => {
+            return Err(ServerError::Config(
+                "registration = \"token\" needs a registration_token".into(),
+            ));
+        }
+        (crate::config::Registration::Open, _) => {
+            tracing::warn!(
+                "client registration is open: anyone reaching the client listener may register clients"
+            );
+            RegistrationPolicy::Open
+        }
+    };
 
     let federation_listener = bind(config.listen).await?;
     let client_listener = bind(config.client_listen).await?;
@@ -121,21 +135,26 @@ pub async fn start(config: &Config, options: Options) -> Result<Running, ServerE
         .unwrap_or_else(|| format!("https://{}:{}", provider.domain(), federation_addr.port()));
     let directory_json = directory(&public_url)?.to_json();
 
+    let (stop, stopped) = watch::channel(false);
     let state = AppState(Arc::new(Inner {
         provider,
         store,
         hub: Hub::new(keys, PolicyEnvelope::permissive()),
         rooms: RoomCache::new(ROOM_CACHE_CAPACITY),
         sequencer: Sequencer::default(),
-        members,
         peers,
         metrics: Metrics::default(),
         clock: options.clock,
         limits: config.limits,
         directory_json,
+        registration,
+        replay: std::sync::Mutex::new(mimi_client_api::auth::ReplayGuard::new(
+            client_api::REPLAY_CAPACITY,
+        )),
+        shutdown: stopped.clone(),
+        acked: std::sync::Mutex::default(),
     }));
 
-    let (stop, stopped) = watch::channel(false);
     let federation = tokio::spawn(crate::listener::serve_mtls_checked(
         federation_listener,
         tls,
@@ -143,13 +162,12 @@ pub async fn start(config: &Config, options: Options) -> Result<Running, ServerE
         fed::router(state.clone()),
         stop_signal(stopped.clone()),
     ));
-    let client_router = client_api::router(state.clone(), config.admin_token.clone());
-    let client_stop = stop_signal(stopped);
-    let client_api = tokio::spawn(async move {
-        axum::serve(client_listener, client_router)
-            .with_graceful_shutdown(client_stop)
-            .await
-    });
+    let client_api = tokio::spawn(crate::listener::serve_tls(
+        client_listener,
+        client_tls,
+        client_api::router(state.clone(), config.admin_token.clone()),
+        stop_signal(stopped),
+    ));
     let maintenance = tokio::spawn(maintain(state.clone(), stop_signal(stop.subscribe())));
     let worker = Worker::spawn(
         state.clone(),

@@ -1,14 +1,14 @@
 //! What every handler and background task of one server shares.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use mimi_client_api::auth::ReplayGuard;
 use mimi_hub::{Hub, HubKeys, Room};
 use mimi_proto::ProviderId;
 use mimi_store::Store;
 
 use crate::clock::Clock;
 use crate::config::Limits;
-use crate::members::Members;
 use crate::metrics::Metrics;
 use crate::peer_client::PeerClient;
 use crate::room_cache::RoomCache;
@@ -33,13 +33,39 @@ pub struct Inner {
     pub(crate) hub: Hub,
     pub(crate) rooms: RoomCache<Room>,
     pub(crate) sequencer: Sequencer,
-    pub(crate) members: Members,
     pub(crate) peers: PeerClient,
     pub(crate) metrics: Metrics,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) limits: Limits,
     /// Our directory document, served at the well-known path.
     pub(crate) directory_json: String,
+    /// Who may register clients through the client API.
+    pub(crate) registration: RegistrationPolicy,
+    /// Client-API request nonces seen recently (decisions CAPI-1).
+    pub(crate) replay: Mutex<ReplayGuard>,
+    /// Becomes `true` when the server shuts down: long-lived client-API
+    /// answers (event streams, long polls) end so the drain can finish.
+    pub(crate) shutdown: tokio::sync::watch::Receiver<bool>,
+    /// The mailbox cursor each client last acknowledged, to skip deletes that
+    /// would find nothing (see `client_api::events`).
+    pub(crate) acked: Mutex<std::collections::HashMap<mimi_proto::ClientId, u64>>,
+}
+
+/// Registration as configured, with the token when one is required.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum RegistrationPolicy {
+    Open,
+    Token(String),
+}
+
+impl std::fmt::Debug for RegistrationPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the token.
+        f.write_str(match self {
+            Self::Open => "Open",
+            Self::Token(_) => "Token(***)",
+        })
+    }
 }
 
 impl std::ops::Deref for AppState {

@@ -101,6 +101,24 @@ impl TlsIdentity {
         Ok(Arc::new(config))
     }
 
+    /// The client API's side: our certificate, no client certificate asked for
+    /// (a provider's own clients authenticate with signed requests, decisions
+    /// CAPI-1), HTTP/2 or HTTP/1.1.
+    ///
+    /// # Errors
+    /// [`ServerError::Tls`] if the key does not match the certificate.
+    pub fn server_config_without_client_auth(&self) -> Result<Arc<ServerConfig>, ServerError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ServerError::Tls(e.to_string()))?
+            .with_no_client_auth()
+            .with_single_cert(self.chain.clone(), self.key.clone_key())
+            .map_err(|e| ServerError::Tls(format!("server certificate: {e}")))?;
+        config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
+        Ok(Arc::new(config))
+    }
+
     /// The client side: presents our certificate and verifies the peer's
     /// against the trusted CAs and the peer's domain (RFC 6125).
     ///

@@ -22,8 +22,9 @@ use crate::api_error::ApiError;
 use crate::fed::mimi_body;
 use crate::state::AppState;
 
-/// Handles one keyMaterial request.
-pub(super) async fn key_material(
+/// Handles one keyMaterial request from `peer` (ourselves when one of our
+/// clients asks through the client API).
+pub(crate) async fn key_material(
     state: &AppState,
     peer: &ProviderId,
     target: PathTarget,

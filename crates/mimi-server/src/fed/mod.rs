@@ -7,10 +7,10 @@
 //! per-peer rate limit and the global in-flight limit ([`limits`]). The
 //! directory is public: any TLS client may read it.
 
-mod key_material;
+pub(crate) mod key_material;
 pub mod limits;
 mod notify;
-mod room;
+pub(crate) mod room;
 
 use std::sync::Arc;
 use std::time::Duration;

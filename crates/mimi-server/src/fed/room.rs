@@ -8,7 +8,10 @@
 
 use axum::response::Response;
 use mimi_proto::directory::PathTarget;
-use mimi_proto::messages::{GroupInfoRequest, SubmitMessageRequest, UpdateRequest};
+use mimi_proto::messages::{
+    GroupInfoRequest, GroupInfoResponse, SubmitMessageRequest, SubmitMessageResponse,
+    UpdateRequest, UpdateRoomResponse,
+};
 use mimi_proto::{ProviderId, RoomId, WireMessage};
 use tokio::sync::oneshot;
 
@@ -25,18 +28,7 @@ pub(super) async fn update(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let room = hosted_room(state, target)?;
-    let request = UpdateRequest::decode(body)?;
-    let (reply, answer) = oneshot::channel();
-    sequencer::enqueue(
-        state,
-        room,
-        Job::Update {
-            request,
-            peer: peer.clone(),
-            reply,
-        },
-    )?;
-    respond(answer.await)
+    encoded(run_update(state, peer, room, UpdateRequest::decode(body)?).await?)
 }
 
 /// `POST /v1/submitMessage/{roomId}`: an application message from a follower.
@@ -47,18 +39,7 @@ pub(super) async fn submit_message(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let room = hosted_room(state, target)?;
-    let request = SubmitMessageRequest::decode(body)?;
-    let (reply, answer) = oneshot::channel();
-    sequencer::enqueue(
-        state,
-        room,
-        Job::Submit {
-            request,
-            peer: peer.clone(),
-            reply,
-        },
-    )?;
-    respond(answer.await)
+    encoded(run_submit(state, peer, room, SubmitMessageRequest::decode(body)?).await?)
 }
 
 /// `POST /v1/groupInfo/{roomId}`: a joiner's request for the room's GroupInfo.
@@ -69,7 +50,62 @@ pub(super) async fn group_info(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let room = hosted_room(state, target)?;
-    let request = GroupInfoRequest::decode(body)?;
+    encoded(run_group_info(state, peer, room, GroupInfoRequest::decode(body)?).await?)
+}
+
+/// Runs a decoded update request for `room` (hosted here) on its lane, as
+/// sent by `peer`: the federation endpoint, and the client API for a room we
+/// host (then `peer` is ourselves).
+pub(crate) async fn run_update(
+    state: &AppState,
+    peer: &ProviderId,
+    room: RoomId,
+    request: UpdateRequest,
+) -> Result<UpdateRoomResponse, ApiError> {
+    let (reply, answer) = oneshot::channel();
+    sequencer::enqueue(
+        state,
+        room,
+        Job::Update {
+            request,
+            peer: peer.clone(),
+            reply,
+        },
+    )?;
+    answer
+        .await
+        .map_err(|_| ApiError::Internal("room lane dropped the request"))?
+}
+
+/// As [`run_update`], for an application message.
+pub(crate) async fn run_submit(
+    state: &AppState,
+    peer: &ProviderId,
+    room: RoomId,
+    request: SubmitMessageRequest,
+) -> Result<SubmitMessageResponse, ApiError> {
+    let (reply, answer) = oneshot::channel();
+    sequencer::enqueue(
+        state,
+        room,
+        Job::Submit {
+            request,
+            peer: peer.clone(),
+            reply,
+        },
+    )?;
+    answer
+        .await
+        .map_err(|_| ApiError::Internal("room lane dropped the request"))?
+}
+
+/// As [`run_update`], for a GroupInfo request.
+pub(crate) async fn run_group_info(
+    state: &AppState,
+    peer: &ProviderId,
+    room: RoomId,
+    request: GroupInfoRequest,
+) -> Result<GroupInfoResponse, ApiError> {
     let (reply, answer) = oneshot::channel();
     sequencer::enqueue(
         state,
@@ -80,7 +116,9 @@ pub(super) async fn group_info(
             reply,
         },
     )?;
-    respond(answer.await)
+    answer
+        .await
+        .map_err(|_| ApiError::Internal("room lane dropped the request"))?
 }
 
 /// The room named by the path, if this provider is its hub.
@@ -92,11 +130,8 @@ fn hosted_room(state: &AppState, target: PathTarget) -> Result<RoomId, ApiError>
     }
 }
 
-/// Encodes the lane's answer; a lane that dropped the job is our failure.
-fn respond<T: WireMessage>(
-    answer: Result<Result<T, ApiError>, oneshot::error::RecvError>,
-) -> Result<Response, ApiError> {
-    let body = answer.map_err(|_| ApiError::Internal("room lane dropped the request"))??;
+/// A MIMI response as a 200 answer.
+pub(crate) fn encoded<T: WireMessage>(body: T) -> Result<Response, ApiError> {
     let bytes = body
         .encode()
         .map_err(|_| ApiError::Internal("response does not encode"))?;

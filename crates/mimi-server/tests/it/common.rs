@@ -6,6 +6,8 @@
 //! addresses from the process's ready line. Clients are `mimi_client::Client`s
 //! that encrypt for real; their traffic reaches the hub through their own
 //! provider's admin relay, which is the follower → hub path over mutual TLS.
+//! The client listener speaks HTTPS with the provider's certificate; the
+//! harness trusts the development CA.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -80,7 +82,20 @@ impl Federation {
 
     /// Starts `domain`'s server with `peers`.
     pub async fn start(&self, domain: &str, peers: &[(&str, SocketAddr)]) -> Server {
+        self.start_on(domain, "127.0.0.1:0".parse().unwrap(), peers)
+            .await
+    }
+
+    /// Starts `domain`'s server with its federation listener on `listen`, so
+    /// that providers can be configured with each other's addresses up front.
+    pub async fn start_on(
+        &self,
+        domain: &str,
+        listen: SocketAddr,
+        peers: &[(&str, SocketAddr)],
+    ) -> Server {
         let mut server = Server {
+            listen,
             domain: domain.to_owned(),
             home: self.dir.path().join(domain),
             cert: self.cert(domain).clone(),
@@ -99,6 +114,7 @@ impl Federation {
 /// One provider's server process.
 pub struct Server {
     pub domain: String,
+    listen: SocketAddr,
     home: PathBuf,
     cert: pki::ProviderFiles,
     ca: PathBuf,
@@ -119,12 +135,13 @@ impl Server {
             peers.push_str(&format!("\"{d}\" = \"{a}\"\n"));
         }
         let config = format!(
-            "domain = \"{domain}\"\nlisten = \"127.0.0.1:0\"\nclient_listen = \"127.0.0.1:0\"\n\
+            "domain = \"{domain}\"\nlisten = \"{listen}\"\nclient_listen = \"127.0.0.1:0\"\n\
              data_dir = \"{data}\"\nadmin_token = \"{TOKEN}\"\n\
              [tls]\ncert = \"{cert}\"\nkey = \"{key}\"\nca = \"{ca}\"\n\
              [fanout]\nretry_initial_ms = 50\nretry_max_ms = 500\n\
              [peers]\n{peers}",
             domain = self.domain,
+            listen = self.listen,
             data = self.home.join("data").display(),
             cert = self.cert.cert.display(),
             key = self.cert.key.display(),
@@ -172,6 +189,7 @@ impl Server {
         };
         self.fed = field("federation");
         self.client = field("client");
+        self.http = client_http(&self.ca, &self.domain, self.client);
         self.child = Some(child);
     }
 
@@ -225,9 +243,19 @@ impl Server {
         assert_eq!(status, StatusCode::NO_CONTENT);
     }
 
+    /// The client listener's base URL (`https://<domain>:<port>`).
+    pub fn client_url(&self) -> String {
+        format!("https://{}:{}", self.domain, self.client.port())
+    }
+
+    /// An HTTPS client for the client listener, trusting the development CA.
+    pub fn https(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http
-            .request(method, format!("http://{}{path}", self.client))
+            .request(method, format!("{}{path}", self.client_url()))
             .bearer_auth(TOKEN)
             .header("content-type", "application/json")
     }
@@ -370,7 +398,7 @@ impl Server {
     pub async fn metric(&self, name: &str) -> f64 {
         let text = self
             .http
-            .get(format!("http://{}/metrics", self.client))
+            .get(format!("{}/metrics", self.client_url()))
             .send()
             .await
             .unwrap()
@@ -384,6 +412,35 @@ impl Server {
             })
             .unwrap_or(0.0)
     }
+}
+
+/// A loopback address with a port that was free a moment ago (bound, read,
+/// released), for a federation listener that peers must know in advance.
+pub fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// A reqwest client for a client listener: server authentication against the
+/// development CA `ca`, no client certificate, `domain` resolved to `addr`.
+pub fn client_http(ca: &std::path::Path, domain: &str, addr: SocketAddr) -> reqwest::Client {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    let mut roots = rustls::RootCertStore::empty();
+    for der in CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(der.unwrap()).unwrap();
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    peer_http(config, domain, addr)
 }
 
 /// A reqwest client presenting `identity` (or nothing), resolving `domain` to `addr`.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use mimi_server::config::{Config, FanoutSettings, Limits, LogFormat, TlsPaths};
+use mimi_server::config::{Config, FanoutSettings, Limits, LogFormat, Registration, TlsPaths};
 use reqwest::StatusCode;
 
 use crate::common::{Federation, peer_http, percent_encode};
@@ -38,6 +38,8 @@ async fn a_flooding_peer_gets_429_with_retry_after_and_big_bodies_413() {
         public_url: None,
         admin_token: None,
         fanout: FanoutSettings::default(),
+        registration: Registration::Open,
+        registration_token: None,
     };
     let server = mimi_server::start(&config, mimi_server::Options::default())
         .await

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // tests: a panic is a failure with context
 
 mod auth;
+mod client_api;
 mod common;
 mod durability;
 mod limits;

@@ -1,13 +1,12 @@
-//! The provider-internal listener: `/metrics`, `/healthz`, and a small admin
-//! API (decisions FED-11).
+//! The operator's admin API on the client listener (decisions FED-11).
 //!
-//! The admin API stands in for the provider's client API (issue #9) so that a
-//! local federation can be driven end to end: it registers clients and their
-//! KeyPackages, creates rooms from a creator's GroupInfo and ratchet tree (room
-//! creation is local to the hub, protocol-06 §3.1), reads client mailboxes,
-//! relays a client's request to a room's hub with our certificate (what a
-//! follower does for its clients), and updates a peer's address. It is mounted
-//! only when `admin_token` is configured, and every call must carry
+//! It acts for any of our clients without their signature, which the client
+//! API never does: it registers clients and their KeyPackages, creates rooms
+//! from a creator's GroupInfo and ratchet tree (room creation is local to the
+//! hub, protocol-06 §3.1), records room membership, reads client mailboxes,
+//! relays a request to a room's hub with our certificate, and updates a
+//! peer's address. Tests and benchmarks drive a federation with it. It is
+//! mounted only when `admin_token` is configured, and every call must carry
 //! `Authorization: Bearer <token>`.
 //!
 //! | method and path | body | answer |
@@ -22,10 +21,11 @@
 //! | `POST /admin/v1/relay/{endpoint}/{target}` | MIMI body | the peer's status and body |
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -43,29 +43,21 @@ use serde::{Deserialize, Serialize};
 use crate::provisioning::ProvisionError;
 use crate::state::AppState;
 
-/// The client-API router. `admin_token` enables the admin routes.
-pub fn router(state: AppState, admin_token: Option<String>) -> Router {
-    let mut app = Router::new()
-        .route("/metrics", get(metrics))
-        .route("/healthz", get(|| async { "ok" }));
-    if let Some(token) = admin_token {
-        let admin = Router::new()
-            .route("/admin/v1/hub", get(hub))
-            .route("/admin/v1/clients", post(add_client))
-            .route("/admin/v1/key-packages", post(publish_key_packages))
-            .route("/admin/v1/rooms", post(create_room))
-            .route("/admin/v1/members", post(add_member))
-            .route("/admin/v1/mailbox", get(mailbox))
-            .route("/admin/v1/peers", put(set_peer))
-            .route("/admin/v1/relay/{*target}", post(relay))
-            .layer(axum::middleware::from_fn_with_state(
-                std::sync::Arc::<str>::from(token),
-                require_token,
-            ));
-        app = app.merge(admin);
-    }
-    app.layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
-        .with_state(state)
+/// The admin routes, behind the bearer `token`.
+pub(super) fn router(token: String) -> Router<AppState> {
+    Router::new()
+        .route("/admin/v1/hub", get(hub))
+        .route("/admin/v1/clients", post(add_client))
+        .route("/admin/v1/key-packages", post(publish_key_packages))
+        .route("/admin/v1/rooms", post(create_room))
+        .route("/admin/v1/members", post(add_member))
+        .route("/admin/v1/mailbox", get(mailbox))
+        .route("/admin/v1/peers", put(set_peer))
+        .route("/admin/v1/relay/{*target}", post(relay))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::<str>::from(token),
+            require_token,
+        ))
 }
 
 /// A failed admin call: status and a text for the operator.
@@ -105,11 +97,7 @@ fn b64(field: &str, text: &str) -> Result<Vec<u8>, AdminError> {
         .map_err(|_| bad(format!("{field}: not base64")))
 }
 
-async fn require_token(
-    State(token): State<std::sync::Arc<str>>,
-    req: Request,
-    next: Next,
-) -> Response {
+async fn require_token(State(token): State<Arc<str>>, req: Request, next: Next) -> Response {
     let presented = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -124,18 +112,8 @@ async fn require_token(
 }
 
 /// Compares without an early exit, so timing does not reveal the token prefix.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// `GET /metrics`: Prometheus text.
-async fn metrics(State(state): State<AppState>) -> Response {
-    let depth = state.store.outbox_len().await.ok();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(depth),
-    )
-        .into_response()
 }
 
 #[derive(Serialize)]

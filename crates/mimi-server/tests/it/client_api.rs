@@ -1,0 +1,657 @@
+//! The provider client API over HTTPS, driven by real MLS clients that sign
+//! every request: rooms across providers with no admin calls, refused
+//! requests, and a resumed event stream.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use mimi_client::{Client, Incoming, OutgoingCommit, RoomEvent};
+use mimi_client_api::routes;
+use mimi_client_api::{
+    AuthHeader, Base64, CreateRoomRequest, ErrorBody, ErrorCode, EventsPage, HubInfo,
+    KeyPackageCount, KeyPackagesUpload, RegisterProof, RegisterRequest,
+};
+use mimi_policy::Preset;
+use mimi_proto::components::ParticipantId;
+use mimi_proto::messages::{
+    ClientStatus, FanoutMessage, KeyMaterialRequestTbs, KeyMaterialResponse, SubmitMessageResponse,
+    UpdateOutcome, UpdateRoomResponse,
+};
+use mimi_proto::mls_profile::{CIPHERSUITE, required_capabilities};
+use mimi_proto::{ClientId, RoomId, UserId, WireMessage as _};
+use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
+use openmls::prelude::{ExternalSender, KeyPackage, MlsMessageBodyIn, ProtocolVersion};
+use openmls_basic_credential::SignatureKeyPair;
+use openmls_traits::OpenMlsProvider as _;
+use openmls_traits::signatures::Signer;
+use reqwest::{Method, StatusCode};
+
+use crate::common::{Federation, PATIENCE, Server, free_addr, received, wire};
+
+/// One client of one provider, talking only to its provider's client API.
+struct Device {
+    client: Client,
+    id: ClientId,
+    http: reqwest::Client,
+    base: String,
+    /// The last event cursor processed.
+    cursor: u64,
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn nonce() -> [u8; 16] {
+    rand::random()
+}
+
+impl Device {
+    fn new(uri: &str, home: &Server) -> Self {
+        let id = ClientId::parse(uri).unwrap();
+        Self {
+            client: Client::in_memory(id.clone()).unwrap(),
+            id,
+            http: home.https().clone(),
+            base: home.client_url(),
+            cursor: 0,
+        }
+    }
+
+    fn user(&self) -> UserId {
+        self.id.user().unwrap()
+    }
+
+    fn key(&self) -> &SignatureKeyPair {
+        self.client.identity().signer()
+    }
+
+    /// `Authorization` for a request signed with `signer`.
+    fn authorization(
+        &self,
+        signer: &impl Signer,
+        method: &Method,
+        path: &str,
+        body: &[u8],
+    ) -> String {
+        AuthHeader::sign(
+            signer,
+            self.id.as_str(),
+            method.as_str(),
+            path,
+            body,
+            now_secs(),
+            nonce(),
+        )
+        .unwrap()
+        .to_header_value()
+    }
+
+    /// A request signed by this client's key.
+    fn signed(&self, method: Method, path: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
+        let authorization = self.authorization(self.key(), &method, path, &body);
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .header("authorization", authorization)
+            .body(body)
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
+        let response = self.signed(method, path, body).send().await.unwrap();
+        let status = response.status();
+        (status, response.bytes().await.unwrap().to_vec())
+    }
+
+    fn registration(&self, signer: &SignatureKeyPair) -> RegisterRequest {
+        let credential = self
+            .client
+            .identity()
+            .credential_with_key()
+            .credential
+            .tls_serialize_detached()
+            .unwrap();
+        let key = signer.to_public_vec();
+        let timestamp = now_secs();
+        let proof =
+            RegisterProof::sign(signer, self.id.as_str(), &credential, &key, timestamp).unwrap();
+        RegisterRequest {
+            client: self.id.as_str().to_owned(),
+            credential: Base64(credential),
+            signature_key: Base64(key),
+            timestamp,
+            proof: Base64(proof),
+            token: None,
+        }
+    }
+
+    async fn post_register(&self, request: &RegisterRequest) -> (StatusCode, Vec<u8>) {
+        let response = self
+            .http
+            .post(format!("{}{}", self.base, routes::REGISTER))
+            .body(serde_json::to_vec(request).unwrap())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.bytes().await.unwrap().to_vec())
+    }
+
+    /// Registers this client and uploads `key_packages` KeyPackages.
+    async fn register(&mut self, key_packages: usize) {
+        let request = self.registration(self.key());
+        let (status, body) = self.post_register(&request).await;
+        assert_eq!(status, StatusCode::CREATED, "{}", text(&body));
+        if key_packages > 0 {
+            let upload = KeyPackagesUpload {
+                key_packages: self
+                    .client
+                    .key_packages(key_packages)
+                    .unwrap()
+                    .iter()
+                    .map(|kp| Base64(kp.tls_serialize_detached().unwrap()))
+                    .collect(),
+            };
+            let (status, body) = self
+                .send(
+                    Method::POST,
+                    routes::KEY_PACKAGES,
+                    serde_json::to_vec(&upload).unwrap(),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{}", text(&body));
+            let count: KeyPackageCount = serde_json::from_slice(&body).unwrap();
+            assert_eq!(count.remaining, key_packages as u64);
+        }
+    }
+
+    async fn hub_sender(&self) -> ExternalSender {
+        let (status, body) = self.send(Method::GET, routes::HUB, Vec::new()).await;
+        assert_eq!(status, StatusCode::OK, "{}", text(&body));
+        let info: HubInfo = serde_json::from_slice(&body).unwrap();
+        ExternalSender::tls_deserialize_exact(info.external_sender.0).unwrap()
+    }
+
+    /// Creates `room` on our own provider (its hub).
+    async fn create_room(&mut self, room: &RoomId) {
+        let sender = self.hub_sender().await;
+        let created = self
+            .client
+            .create_room(room, Preset::PrivateGroup, sender)
+            .unwrap();
+        // The contract carries the bare GroupInfo, not an MLSMessage.
+        let MlsMessageBodyIn::GroupInfo(group_info) = wire(&created.group_info).extract() else {
+            panic!("not a GroupInfo")
+        };
+        let request = CreateRoomRequest {
+            room: room.as_str().to_owned(),
+            group_info: Base64(group_info.tls_serialize_detached().unwrap()),
+            ratchet_tree: Base64(created.ratchet_tree.tls_serialize_detached().unwrap()),
+            preset: Some(Preset::PrivateGroup.name().to_owned()),
+        };
+        let (status, body) = self
+            .send(
+                Method::POST,
+                routes::ROOMS,
+                serde_json::to_vec(&request).unwrap(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{}", text(&body));
+    }
+
+    async fn mimi(&self, endpoint: &str, target: &str, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
+        self.send(Method::POST, &routes::mimi(endpoint, target), body)
+            .await
+    }
+
+    fn key_material_request(&self, requester: &UserId, target: &UserId, room: &RoomId) -> Vec<u8> {
+        let cwk = self.client.identity().credential_with_key();
+        KeyMaterialRequestTbs {
+            requesting_user: requester.clone(),
+            target_user: target.clone(),
+            room_id: Some(room.clone()),
+            acceptable_ciphersuites: vec![CIPHERSUITE.into()],
+            required_capabilities: required_capabilities(),
+            requester_signature_key: cwk.signature_key,
+            requester_credential: cwk.credential,
+        }
+        .sign(self.key())
+        .unwrap()
+        .encode()
+        .unwrap()
+    }
+
+    /// Claims one KeyPackage per client of `target` for `room`.
+    async fn claim(&self, target: &UserId, room: &RoomId) -> Vec<KeyPackage> {
+        let body = self.key_material_request(&self.user(), target, room);
+        let (status, body) = self.mimi("keyMaterial", target.as_str(), body).await;
+        assert_eq!(status, StatusCode::OK, "{}", text(&body));
+        KeyMaterialResponse::decode(&body)
+            .unwrap()
+            .clients
+            .into_iter()
+            .filter_map(|c| match c.status {
+                ClientStatus::Success(kp) => Some(
+                    kp.validate(self.client.provider().crypto(), ProtocolVersion::Mls10)
+                        .unwrap(),
+                ),
+                _ => None,
+            })
+            .collect()
+    }
+
+    async fn commit(&mut self, room: &RoomId, out: &OutgoingCommit) -> UpdateOutcome {
+        let body = out.update_request().unwrap().encode().unwrap();
+        let (status, body) = self.mimi("update", room.as_str(), body).await;
+        assert_eq!(status, StatusCode::OK, "{}", text(&body));
+        let response = UpdateRoomResponse::decode(&body).unwrap();
+        self.client
+            .commit_answered(room, &response.outcome)
+            .unwrap();
+        response.outcome
+    }
+
+    async fn send_text(&mut self, room: &RoomId, text_: &str) -> mimi_content::MessageId {
+        let out = self.client.send_text(room, text_).unwrap();
+        let body = out.submit_request().unwrap().encode().unwrap();
+        let (status, body) = self.mimi("submitMessage", room.as_str(), body).await;
+        assert_eq!(status, StatusCode::OK, "{}", text(&body));
+        match SubmitMessageResponse::decode(&body).unwrap() {
+            SubmitMessageResponse::Accepted {
+                accepted_timestamp,
+                frank,
+            } => self
+                .client
+                .message_accepted(room, &out.message_id, accepted_timestamp, frank)
+                .unwrap(),
+            other => panic!("message refused: {other:?}"),
+        }
+        out.message_id
+    }
+
+    /// One long-poll page after our cursor, processed.
+    async fn poll(&mut self, wait: u64) -> Vec<RoomEvent> {
+        let path = format!("{}?after={}&wait={wait}", routes::EVENTS, self.cursor);
+        let (status, body) = self.send(Method::GET, &path, Vec::new()).await;
+        assert_eq!(status, StatusCode::OK, "{}", text(&body));
+        let page: EventsPage = serde_json::from_slice(&body).unwrap();
+        let mut events = Vec::new();
+        for event in page.events {
+            assert!(event.cursor > self.cursor, "cursors only grow");
+            let fanout = FanoutMessage::decode(&event.payload.0).unwrap();
+            events.extend(
+                self.client
+                    .process(Incoming::from_fanout(&fanout).unwrap())
+                    .unwrap(),
+            );
+            self.cursor = event.cursor;
+        }
+        events
+    }
+
+    /// Long-polls until `done` holds for the events seen so far.
+    async fn sync_until(&mut self, mut done: impl FnMut(&[RoomEvent]) -> bool) -> Vec<RoomEvent> {
+        let deadline = Instant::now() + PATIENCE;
+        let mut events = Vec::new();
+        loop {
+            // The server answers as soon as something arrives.
+            events.extend(self.poll(10).await);
+            if done(&events) {
+                return events;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not get what it waited for; got {events:#?}",
+                self.id
+            );
+        }
+    }
+}
+
+fn text(body: &[u8]) -> String {
+    String::from_utf8_lossy(body).into_owned()
+}
+
+fn error_code(body: &[u8]) -> ErrorCode {
+    serde_json::from_slice::<ErrorBody>(body)
+        .unwrap_or_else(|e| panic!("not an ErrorBody ({e}): {}", text(body)))
+        .code
+}
+
+/// Two providers configured with each other's federation addresses.
+async fn two_providers(fed: &Federation) -> (Server, Server) {
+    let (a_addr, b_addr) = (free_addr(), free_addr());
+    let a = fed
+        .start_on("a.example", a_addr, &[("b.example", b_addr)])
+        .await;
+    let b = fed
+        .start_on("b.example", b_addr, &[("a.example", a_addr)])
+        .await;
+    (a, b)
+}
+
+/// Alice (on a.example, the hub) creates a room and adds Bob (b.example);
+/// they exchange messages. Everything either client does goes through its
+/// own provider's client API: registration, KeyPackages, room creation, key
+/// material, the commit, messages, and events.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hub_user_and_a_follower_user_share_a_room_through_the_client_api() {
+    let fed = Federation::new();
+    let (a, b) = two_providers(&fed).await;
+    let mut alice = Device::new("mimi://a.example/d/alice/laptop", &a);
+    let mut bob = Device::new("mimi://b.example/d/bob/phone", &b);
+    alice.register(0).await;
+    bob.register(2).await;
+
+    let room = RoomId::parse("mimi://a.example/r/lunch").unwrap();
+    alice.create_room(&room).await;
+
+    // Key material: the hub (a) asks Bob's provider (b) for it.
+    let kps = alice.claim(&bob.user(), &room).await;
+    assert_eq!(kps.len(), 1);
+    let (status, body) = bob
+        .send(Method::GET, routes::KEY_PACKAGES, Vec::new())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let count: KeyPackageCount = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        count.remaining, 1,
+        "one of Bob's two KeyPackages was claimed"
+    );
+
+    let out = alice
+        .client
+        .add_user(&room, &bob.user(), None, kps)
+        .unwrap();
+    let outcome = alice.commit(&room, &out).await;
+    assert!(
+        matches!(outcome, UpdateOutcome::Success { .. }),
+        "{outcome:?}"
+    );
+
+    // The Welcome reaches Bob's provider, which makes Bob a local member.
+    bob.sync_until(|events| events.iter().any(|e| matches!(e, RoomEvent::Joined { .. })))
+        .await;
+
+    let hello = bob.send_text(&room, "hello alice").await;
+    let events = alice.sync_until(|e| received(e).contains(&hello)).await;
+    assert!(events.iter().any(|e| matches!(
+        e,
+        RoomEvent::Message(m) if m.sender == bob.user()
+    )));
+    let reply = alice.send_text(&room, "hi bob").await;
+    bob.sync_until(|e| received(e).contains(&reply)).await;
+
+    // Bob stops the room's delivery: the next message reaches his provider
+    // but not his mailbox.
+    let (status, body) = bob
+        .send(Method::DELETE, &routes::membership(&room), Vec::new())
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{}", text(&body));
+    let notified = b.metric("mimi_notify_received_total").await;
+    alice.send_text(&room, "are you there?").await;
+    let deadline = Instant::now() + PATIENCE;
+    while b.metric("mimi_notify_received_total").await <= notified {
+        assert!(Instant::now() < deadline, "b never got the notify");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(bob.poll(0).await.is_empty());
+
+    assert_eq!(a.metric("mimi_hub_messages_accepted_total").await, 3.0);
+    assert!(
+        a.metric("mimi_client_requests_total{route=\"/client/v1/mimi/{endpoint}/{target}\",status=\"200\"}")
+            .await
+            >= 4.0
+    );
+}
+
+/// Requests that are not authentic, or that speak for someone else, are
+/// refused with the contract's status and code.
+#[tokio::test(flavor = "multi_thread")]
+async fn unauthenticated_forged_replayed_and_impersonating_requests_are_refused() {
+    let fed = Federation::new();
+    let a = fed.start("a.example", &[]).await;
+    let mut alice = Device::new("mimi://a.example/d/alice/laptop", &a);
+    alice.register(1).await;
+    let url = |path: &str| format!("{}{path}", a.client_url());
+
+    // No signature.
+    let response = a.https().get(url(routes::HUB)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        error_code(&response.bytes().await.unwrap()),
+        ErrorCode::Unauthenticated
+    );
+
+    // Signed with a key that is not Alice's registered one.
+    let mallory = SignatureKeyPair::new(CIPHERSUITE.signature_algorithm()).unwrap();
+    let forged = alice.authorization(&mallory, &Method::GET, routes::HUB, b"");
+    let response = a
+        .https()
+        .get(url(routes::HUB))
+        .header("authorization", forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    // Signed for another path than the one requested.
+    let elsewhere = alice.authorization(alice.key(), &Method::GET, routes::KEY_PACKAGES, b"");
+    let response = a
+        .https()
+        .get(url(routes::HUB))
+        .header("authorization", elsewhere)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    // The same signed request twice: the second is a replay.
+    let once = alice.authorization(alice.key(), &Method::GET, routes::HUB, b"");
+    for expected in [StatusCode::OK, StatusCode::UNAUTHORIZED] {
+        let response = a
+            .https()
+            .get(url(routes::HUB))
+            .header("authorization", once.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected);
+    }
+
+    // Key material requested in another user's name.
+    let room = RoomId::parse("mimi://a.example/r/x").unwrap();
+    let carol = UserId::parse("mimi://a.example/u/carol").unwrap();
+    let body = alice.key_material_request(&carol, &alice.user(), &room);
+    let (status, body) = alice.mimi("keyMaterial", alice.user().as_str(), body).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{}", text(&body));
+    assert_eq!(error_code(&body), ErrorCode::Forbidden);
+
+    // A message whose sending URI is another user.
+    let sender = alice.hub_sender().await;
+    alice
+        .client
+        .create_room(&room, Preset::PrivateGroup, sender)
+        .unwrap();
+    let out = alice.client.send_text(&room, "not mine").unwrap();
+    let mut request = out.submit_request().unwrap();
+    request.sending_uri = ParticipantId::from(carol.clone());
+    let (status, body) = alice
+        .mimi("submitMessage", room.as_str(), request.encode().unwrap())
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{}", text(&body));
+
+    // Registering a client of another provider.
+    let stranger = Device::new("mimi://b.example/d/eve/phone", &a);
+    let (status, body) = stranger
+        .post_register(&stranger.registration(stranger.key()))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{}", text(&body));
+    // Registering with a proof that does not verify.
+    let mut imposter = Device::new("mimi://a.example/d/eve/phone", &a);
+    let mut request = imposter.registration(imposter.key());
+    request.signature_key = Base64(mallory.to_public_vec());
+    let (status, _) = imposter.post_register(&request).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Registering again: the same key is fine, another key is a conflict.
+    imposter.register(0).await;
+    imposter.register(0).await;
+    let (status, body) = imposter
+        .post_register(&imposter.registration(&mallory))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{}", text(&body));
+
+    assert!(
+        a.metric("mimi_client_auth_failures_total{reason=\"replayed\"}")
+            .await
+            >= 1.0
+    );
+    assert!(
+        a.metric("mimi_client_auth_failures_total{reason=\"bad_signature\"}")
+            .await
+            >= 2.0
+    );
+}
+
+/// One server-sent event: (id, event name, data).
+type Sent = (u64, String, String);
+
+/// Reads `count` events from an SSE response, skipping keep-alive comments.
+async fn read_events(
+    response: &mut reqwest::Response,
+    count: usize,
+    buffer: &mut String,
+) -> Vec<Sent> {
+    let mut out = Vec::new();
+    let deadline = Instant::now() + PATIENCE;
+    while out.len() < count {
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let (mut id, mut event, mut data) = (None, String::new(), String::new());
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = Some(v.trim().parse().unwrap());
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    event = v.trim().to_owned();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim());
+                }
+            }
+            if let Some(id) = id {
+                out.push((id, event, data));
+            }
+        }
+        if out.len() >= count {
+            break;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let chunk = tokio::time::timeout(left, response.chunk())
+            .await
+            .expect("events in time")
+            .unwrap()
+            .expect("the stream stays open");
+        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    out
+}
+
+/// An event stream resumed with `Last-Event-ID` continues exactly after that
+/// cursor, and a live stream delivers new events as they are accepted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resumed_event_stream_misses_and_repeats_nothing() {
+    let fed = Federation::new();
+    let a = fed.start("a.example", &[]).await;
+    let mut alice = Device::new("mimi://a.example/d/alice/laptop", &a);
+    alice.register(0).await;
+    let room = RoomId::parse("mimi://a.example/r/notes").unwrap();
+    alice.create_room(&room).await;
+    // Each accepted message is fanned back to Alice: one event each.
+    for i in 0..5 {
+        alice.send_text(&room, &format!("note {i}")).await;
+    }
+    let (status, body) = alice
+        .send(
+            Method::GET,
+            &format!("{}?after=0", routes::EVENTS),
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let all: Vec<u64> = serde_json::from_slice::<EventsPage>(&body)
+        .unwrap()
+        .events
+        .iter()
+        .map(|e| e.cursor)
+        .collect();
+    assert_eq!(all.len(), 5);
+
+    let stream_path = format!("{}?after=0", routes::EVENTS_STREAM);
+    let mut first = alice
+        .signed(Method::GET, &stream_path, Vec::new())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    assert!(
+        first.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let mut buffer = String::new();
+    let head = read_events(&mut first, 2, &mut buffer).await;
+    assert_eq!(head.iter().map(|e| e.0).collect::<Vec<_>>(), all[..2]);
+    for (id, event, data) in &head {
+        assert_eq!(event, "fanout");
+        let parsed: mimi_client_api::Event = serde_json::from_str(data).unwrap();
+        assert_eq!(parsed.cursor, *id);
+        assert_eq!(parsed.room.as_deref(), Some(room.as_str()));
+        FanoutMessage::decode(&parsed.payload.0).unwrap();
+    }
+    drop(first);
+
+    // Resume after the second event: `Last-Event-ID` wins over `after`.
+    let mut resumed = alice
+        .signed(Method::GET, &stream_path, Vec::new())
+        .header("last-event-id", head[1].0.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status(), StatusCode::OK);
+    let mut buffer = String::new();
+    let rest = read_events(&mut resumed, 3, &mut buffer).await;
+    assert_eq!(rest.iter().map(|e| e.0).collect::<Vec<_>>(), all[2..]);
+
+    // New events arrive on the open stream, in order, right after.
+    for i in 5..7 {
+        alice.send_text(&room, &format!("note {i}")).await;
+    }
+    let live = read_events(&mut resumed, 2, &mut buffer).await;
+    assert!(live[0].0 > all[4] && live[1].0 > live[0].0, "{live:?}");
+    let deadline = Instant::now() + PATIENCE;
+    while a.metric("mimi_client_event_streams_open").await != 1.0 {
+        assert!(
+            Instant::now() < deadline,
+            "the first stream is still counted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(resumed);
+
+    // Resuming acknowledged what came before: those entries are gone.
+    let (_, body) = alice
+        .send(
+            Method::GET,
+            &format!("{}?after=0", routes::EVENTS),
+            Vec::new(),
+        )
+        .await;
+    let left: Vec<u64> = serde_json::from_slice::<EventsPage>(&body)
+        .unwrap()
+        .events
+        .iter()
+        .map(|e| e.cursor)
+        .collect();
+    assert_eq!(left.first(), Some(&all[2]));
+}
