@@ -72,7 +72,7 @@ pub fn run(args: DemoArgs) -> ExitCode {
             "follower"
         };
         println!(
-            "  {}  {role}  federation {}  client API {}  (pid dir {})",
+            "  {}  {role}  federation {}  client API {}  ({})",
             p.domain,
             p.federation,
             p.client,

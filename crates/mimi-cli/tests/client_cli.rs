@@ -1,0 +1,293 @@
+//! `mimi client`, run as the built binary against the federation that
+//! `mimi demo --keep-running` leaves up: register, create a room, add a user
+//! of another provider, send, sync and read history as JSON, and the exit
+//! codes for a policy refusal (3), an unreachable server (4) and bad input (2).
+
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure we want
+
+use std::io::{BufRead as _, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// The demo in the background; stopped with SIGTERM (so it stops its
+/// servers) when dropped.
+struct Demo {
+    child: Option<Child>,
+    providers: Vec<(String, String, String)>,
+    ca: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Demo {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mimi"))
+            .args(["demo", "--keep-running", "--dir"])
+            .arg(dir.path().join("demo"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut demo = Self {
+            child: Some(child),
+            providers: Vec::new(),
+            ca: String::new(),
+            _dir: dir,
+        };
+        let mut transcript = String::new();
+        loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(180))
+                .unwrap_or_else(|_| panic!("the demo did not come up:\n{transcript}"));
+            transcript.push_str(&line);
+            transcript.push('\n');
+            let words: Vec<&str> = line.split_whitespace().collect();
+            match words.as_slice() {
+                ["provider", domain, "client-api", url, "connect", addr] => {
+                    demo.providers
+                        .push(((*domain).into(), (*url).into(), (*addr).into()))
+                }
+                ["ca", path] => demo.ca = (*path).into(),
+                _ => {}
+            }
+            if line.starts_with("mimi demo: running") {
+                break;
+            }
+        }
+        assert!(
+            transcript.contains("mimi demo: all checks passed"),
+            "{transcript}"
+        );
+        assert_eq!(demo.providers.len(), 3, "{transcript}");
+        demo
+    }
+
+    fn provider(&self, domain: &str) -> (&str, &str) {
+        let p = self.providers.iter().find(|p| p.0 == domain).unwrap();
+        (&p.1, &p.2)
+    }
+
+    fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        let pid = child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        child.wait().unwrap()
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            self.stop();
+        }
+    }
+}
+
+fn mimi(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mimi"))
+        .arg("client")
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Runs a command that must succeed with `--json`; returns its document.
+fn ok(home: &Path, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let out = mimi(home, &all);
+    assert!(
+        out.status.success(),
+        "{args:?} failed ({}): {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: not one JSON document ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+fn register(demo: &Demo, home: &Path, client: &str, domain: &str) -> Value {
+    let (url, addr) = demo.provider(domain);
+    ok(
+        home,
+        &[
+            "register",
+            client,
+            "--server",
+            url,
+            "--ca",
+            &demo.ca,
+            "--connect",
+            addr,
+        ],
+    )
+}
+
+/// Syncs (long-polling) until `want` holds for the events seen so far.
+fn sync_until(home: &Path, want: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let mut events = Vec::new();
+    for _ in 0..10 {
+        let doc = ok(home, &["sync", "--wait", "5"]);
+        events.extend(doc["events"].as_array().cloned().unwrap_or_default());
+        if want(&events) {
+            return events;
+        }
+    }
+    panic!("never got what we waited for: {events:#?}");
+}
+
+#[test]
+fn the_client_cli_drives_a_room_across_providers() {
+    let mut demo = Demo::start();
+    let dir = tempfile::tempdir().unwrap();
+    let frank: PathBuf = dir.path().join("frank");
+    let grace: PathBuf = dir.path().join("grace");
+
+    let doc = register(&demo, &frank, "frank/laptop@x.example", "x.example");
+    assert_eq!(doc["client"], "mimi://x.example/d/frank/laptop");
+    assert!(doc["key_packages"].as_u64().unwrap() > 0, "{doc}");
+    register(&demo, &grace, "grace/phone@z.example", "z.example");
+
+    // Frank's room lives on his own provider, x.example.
+    let doc = ok(&frank, &["create-room", "garden"]);
+    assert_eq!(doc["room"], "mimi://x.example/r/garden");
+    let doc = ok(&frank, &["add", "garden", "grace@z.example"]);
+    assert_eq!(doc["epoch"], 1, "{doc}");
+    sync_until(&grace, |events| {
+        events.iter().any(|e| e["type"] == "joined")
+    });
+
+    let first = ok(&frank, &["send", "garden", "The tomatoes are ripe."]);
+    let second = ok(&frank, &["send", "garden", "Bring a basket."]);
+    // A new process per command: Grace resumes from her stored cursor.
+    let events = sync_until(&grace, |events| {
+        events.iter().filter(|e| e["type"] == "message").count() >= 2
+    });
+    let texts: Vec<&str> = events
+        .iter()
+        .filter(|e| e["type"] == "message")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["The tomatoes are ripe.", "Bring a basket."]);
+    let again = ok(&grace, &["sync"]);
+    assert_eq!(again["fetched"], 0, "nothing is delivered twice: {again}");
+
+    let doc = ok(
+        &grace,
+        &[
+            "reply",
+            "garden@x.example",
+            first["message_id"].as_str().unwrap(),
+            "On my way",
+        ],
+    );
+    assert!(doc["message_id"].is_string());
+    let history = ok(&grace, &["history", "garden@x.example"]);
+    let messages = history["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 3, "{history}");
+    assert_eq!(messages[1]["message_id"], second["message_id"]);
+    assert_eq!(messages[2]["kind"], "reply");
+    assert_eq!(messages[2]["in_reply_to"], first["message_id"]);
+    let members = ok(&frank, &["members", "garden"]);
+    let roles: Vec<(&str, &str)> = members["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["user"].as_str().unwrap(),
+                m["role_name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("mimi://x.example/u/frank", "admin"),
+            ("mimi://z.example/u/grace", "member")
+        ]
+    );
+
+    // Grace is a member, not an admin: the kick is refused (exit 3).
+    let out = mimi(
+        &grace,
+        &["kick", "garden@x.example", "frank@x.example", "--json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["error"]["kind"], "refused", "{doc}");
+
+    // Bad input (exit 2): an unknown room, a malformed user.
+    let out = mimi(&grace, &["send", "nowhere@x.example", "hi"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = mimi(&frank, &["add", "garden", "not a user"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // An unreachable server (exit 4): nothing listens on a port we just freed.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = mimi(
+        &dir.path().join("henry"),
+        &[
+            "register",
+            "henry/laptop@x.example",
+            "--server",
+            &format!("https://x.example:{}", closed.port()),
+            "--ca",
+            &demo.ca,
+            "--connect",
+            &closed.to_string(),
+            "--json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["error"]["kind"], "network", "{doc}");
+
+    let status = demo.stop();
+    assert!(status.success(), "the demo stopped with {status}");
+}
