@@ -125,9 +125,14 @@ pub fn run(args: DemoArgs) -> ExitCode {
     }
 
     if args.keep_running {
-        print_usage(&fed, &homes);
-        wait_for_interrupt();
-        println!("mimi demo: stopping the servers");
+        match Interrupt::watch() {
+            Ok(interrupt) => {
+                print_usage(&fed, &homes);
+                interrupt.wait();
+                println!("mimi demo: stopping the servers");
+            }
+            Err(e) => eprintln!("mimi demo: cannot watch for Ctrl-C ({e}); stopping"),
+        }
     }
     let unclean = fed.shutdown();
     for u in &unclean {
@@ -190,31 +195,34 @@ fn print_usage(fed: &Federation, homes: &std::path::Path) {
     let _ = std::io::stdout().flush();
 }
 
-/// Blocks until SIGINT or SIGTERM.
-fn wait_for_interrupt() {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("mimi demo: cannot wait for Ctrl-C: {e}");
-            return;
-        }
-    };
-    runtime.block_on(async {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("mimi demo: cannot watch SIGTERM: {e}");
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    });
+/// SIGINT and SIGTERM, watched from before the usage is printed, so a
+/// signal sent as soon as the "running" line appears is not lost.
+struct Interrupt {
+    runtime: tokio::runtime::Runtime,
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Interrupt {
+    fn watch() -> Result<Self, String> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let _entered = runtime.enter();
+        let int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+        let term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+        Ok(Self { runtime, int, term })
+    }
+
+    /// Blocks until one arrives.
+    fn wait(mut self) {
+        self.runtime.block_on(async {
+            tokio::select! {
+                _ = self.int.recv() => {}
+                _ = self.term.recv() => {}
+            }
+        });
+    }
 }
