@@ -33,7 +33,7 @@ pub const CLIENTS: [(&str, &str); 7] = [
     ("diana", "mimi://z.example/d/diana/phone"),
     ("evelyn", "mimi://z.example/d/evelyn/tablet"),
     ("diana-laptop", "mimi://z.example/d/diana/laptop"),
-    ("evelyn-laptop", "mimi://z.example/d/evelyn/laptop"),
+    ("alice-phone", "mimi://x.example/d/alice/phone"),
 ];
 
 /// The room, hosted on y.example.
@@ -124,6 +124,7 @@ impl<'f> Scenario<'f> {
         // Add everyone across providers.
         for name in ["alice", "bob", "diana", "evelyn"] {
             let user = user_of(name)?;
+            let route = self.fanout_route("charlie");
             let done = self.commit("charlie", |s, room| s.add_user(room, &user, None))?;
             self.members.insert(name);
             let domain = domain_of(name)?;
@@ -133,10 +134,7 @@ impl<'f> Scenario<'f> {
                 Some(done.epoch),
             );
             println!("      key material: charlie@y → y.example (hub) → {domain}");
-            println!(
-                "      commit: {}; Welcome → {domain}",
-                self.fanout_route("charlie")
-            );
+            println!("      commit: {route}; Welcome → {domain}");
             self.settle(done.epoch)?;
         }
 
@@ -154,6 +152,7 @@ impl<'f> Scenario<'f> {
 
         // A kick: Bob's clients go, Bob stays listed.
         let bob = user_of("bob")?;
+        let route = self.fanout_route("charlie");
         let done = self.commit("charlie", |s, room| s.kick(room, &bob))?;
         self.members.remove("bob");
         self.removed.insert("bob");
@@ -162,69 +161,71 @@ impl<'f> Scenario<'f> {
             "kicks bob@x (his clients leave; he stays listed)",
             Some(done.epoch),
         );
-        println!("      commit: {}", self.fanout_route("charlie"));
+        println!("      commit: {route}");
         self.settle(done.epoch)?;
         self.wait_removed("bob")?;
 
         // A ban, and the banned user's new device refused at the hub.
-        let evelyn = user_of("evelyn")?;
-        let done = self.commit("charlie", |s, room| s.ban(room, &evelyn))?;
-        self.members.remove("evelyn");
-        self.removed.insert("evelyn");
+        let alice = user_of("alice")?;
+        let route = self.fanout_route("charlie");
+        let done = self.commit("charlie", |s, room| s.ban(room, &alice))?;
+        self.members.remove("alice");
+        self.removed.insert("alice");
         self.line(
             "charlie@y",
-            "bans evelyn@z (role banned, her tablet removed)",
+            "bans alice@x (role banned, her laptop removed)",
             Some(done.epoch),
         );
-        println!("      commit: {}", self.fanout_route("charlie"));
+        println!("      commit: {route}");
         self.settle(done.epoch)?;
-        self.wait_removed("evelyn")?;
-        self.register("evelyn-laptop")?;
-        match self.session("evelyn-laptop")?.join(&room) {
+        self.wait_removed("alice")?;
+        self.register("alice-phone")?;
+        match self.session("alice-phone")?.join(&room) {
             Err(SessionError::Refused { code, .. }) => {
                 self.line(
-                    "evelyn@z (new laptop)",
+                    "alice@x (new phone)",
                     &format!("asks to join by external commit: refused by the hub ({code})"),
                     None,
                 );
-                println!("      groupInfo: evelyn@z → z.example → y.example (hub) → {code}");
+                println!("      groupInfo: alice@x → x.example → y.example (hub) → {code}");
                 verdict
                     .passed
-                    .push(format!("banned evelyn's new device was refused ({code})"));
+                    .push(format!("banned alice's new device was refused ({code})"));
             }
             Err(e) => verdict
                 .failed
-                .push(format!("banned evelyn's new device failed otherwise: {e}")),
+                .push(format!("banned alice's new device failed otherwise: {e}")),
             Ok(done) => verdict.failed.push(format!(
-                "banned evelyn's new device joined (epoch {})",
+                "banned alice's new device joined (epoch {})",
                 done.epoch
             )),
         }
 
         self.send("charlie", "text", |s, room| {
-            s.send_text(room, "Bob and Evelyn are out; the rest of us are still on.")
+            s.send_text(room, "Alice and Bob are out; the rest of us are still on.")
         })?;
 
-        // A leave: Alice proposes, the hub queues, Charlie commits.
-        self.session("alice")?
+        // A leave: Evelyn proposes, the hub queues, Charlie commits.
+        self.session("evelyn")?
             .leave(&room)
-            .map_err(|e| format!("alice leaves: {e}"))?;
-        self.line("alice@x", "leaves (proposal queued at the hub)", None);
-        println!("      proposal: {}", self.fanout_route("alice"));
-        self.wait_for("charlie", "alice's leave proposal", |s, room| {
+            .map_err(|e| format!("evelyn leaves: {e}"))?;
+        self.line("evelyn@z", "leaves (proposal queued at the hub)", None);
+        println!("      proposal: {}", self.fanout_route("evelyn"));
+        self.wait_for("charlie", "evelyn's leave proposal", |s, room| {
             s.client()
                 .room(room)
                 .is_ok_and(|r| r.group().pending_proposals().next().is_some())
         })?;
+        let route = self.fanout_route("charlie");
         let done = self
             .commit_pending("charlie")
-            .map_err(|e| format!("charlie commits alice's leave: {e}"))?;
-        self.members.remove("alice");
-        self.removed.insert("alice");
-        self.line("charlie@y", "commits alice's leave", Some(done.epoch));
-        println!("      commit: {}", self.fanout_route("charlie"));
+            .map_err(|e| format!("charlie commits evelyn's leave: {e}"))?;
+        self.members.remove("evelyn");
+        self.removed.insert("evelyn");
+        self.line("charlie@y", "commits evelyn's leave", Some(done.epoch));
+        println!("      commit: {route}");
         self.settle(done.epoch)?;
-        self.wait_removed("alice")?;
+        self.wait_removed("evelyn")?;
 
         // A new device of Diana joins by external commit.
         self.register("diana-laptop")?;
