@@ -230,6 +230,37 @@ fn the_client_cli_drives_a_room_across_providers() {
         ]
     );
 
+    // An edit and a reaction reach the other side in order.
+    let edited = ok(
+        &frank,
+        &[
+            "edit",
+            "garden",
+            second["message_id"].as_str().unwrap(),
+            "Bring two baskets.",
+        ],
+    );
+    ok(
+        &frank,
+        &[
+            "react",
+            "garden",
+            first["message_id"].as_str().unwrap(),
+            "🍅",
+        ],
+    );
+    let events = sync_until(&grace, |events| {
+        events.iter().filter(|e| e["type"] == "message").count() >= 2
+    });
+    let kinds: Vec<&str> = events
+        .iter()
+        .filter(|e| e["type"] == "message")
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["edit", "reaction"]);
+    let first_message = events.iter().find(|e| e["type"] == "message").unwrap();
+    assert_eq!(first_message["message_id"], edited["message_id"]);
+
     // Grace is a member, not an admin: the kick is refused (exit 3).
     let out = mimi(
         &grace,
@@ -287,6 +318,22 @@ fn the_client_cli_drives_a_room_across_providers() {
     );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["error"]["kind"], "network", "{doc}");
+
+    // Grace leaves: her proposal waits at the hub until Frank commits it.
+    let doc = ok(&grace, &["leave", "garden@x.example"]);
+    assert_eq!(doc["left"], "proposed");
+    let mut committed = None;
+    for _ in 0..10 {
+        let doc = ok(&frank, &["sync", "--wait", "5", "--commit-pending"]);
+        if let Some(c) = doc["commits"].as_array().and_then(|c| c.first()) {
+            committed = Some(c.clone());
+            break;
+        }
+    }
+    let committed = committed.expect("frank committed grace's leave");
+    assert_eq!(committed["room"], "mimi://x.example/r/garden");
+    let members = ok(&frank, &["members", "garden"]);
+    assert_eq!(members["members"].as_array().unwrap().len(), 1, "{members}");
 
     let status = demo.stop();
     assert!(status.success(), "the demo stopped with {status}");
