@@ -221,9 +221,20 @@ impl Room {
                 return Err(HubError::MissingQueuedProposals(missing));
             }
         }
+        // Removed clients: by Remove, and leavers by SelfRemove (whose
+        // provider may have no member left to learn of it otherwise).
+        let self_removed =
+            staged
+                .queued_proposals()
+                .filter_map(|p| match (p.proposal(), p.sender()) {
+                    (openmls::prelude::Proposal::SelfRemove, Sender::Member(leaf)) => Some(*leaf),
+                    _ => None,
+                });
         let removed_providers: BTreeSet<ProviderId> = staged
             .remove_proposals()
-            .filter_map(|r| self.group.leaf(r.remove_proposal().removed()))
+            .map(|r| r.remove_proposal().removed())
+            .chain(self_removed)
+            .filter_map(|leaf| self.group.leaf(leaf))
             .filter_map(|leaf| client_of(leaf.credential()))
             .map(|c| c.as_uri().provider())
             .collect();

@@ -375,7 +375,7 @@ fn leave_is_proposed_queued_and_must_be_committed() {
     let bob = Client::new("mimi://b.example/d/bob/laptop");
     let mut bob_group = add_bob(&mut w, &bob);
 
-    // Bob leaves: removal from the list (he is entry 1) + Remove of his client.
+    // Bob leaves: removal from the list (he is entry 1) + SelfRemove of his client.
     let (list_msg, _) = bob_group
         .propose_app_data_update(
             &bob.provider,
@@ -392,8 +392,10 @@ fn leave_is_proposed_queued_and_must_be_committed() {
             ),
         )
         .unwrap();
+    // A SelfRemove, as mimi clients leave: its sender's provider (with no
+    // other member here) must still get the commit that removes it.
     let leave = bob_group
-        .leave_group(&bob.provider, bob.identity.signer())
+        .leave_group_via_self_remove(&bob.provider, bob.identity.signer())
         .unwrap();
     let accepted = w
         .room
@@ -458,7 +460,7 @@ fn leave_is_proposed_queued_and_must_be_committed() {
             panic!("expected a proposal")
         };
         let change = match qp.proposal() {
-            openmls::messages::proposals::Proposal::Remove(_) => {
+            openmls::messages::proposals::Proposal::SelfRemove => {
                 Change::remove(bob.identity.client().clone())
             }
             openmls::messages::proposals::Proposal::AppDataUpdate(u) => {
