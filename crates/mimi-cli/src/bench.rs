@@ -142,6 +142,9 @@ async fn fanout(args: FanoutArgs) -> BenchResult<String> {
                 fanout: FanoutSettings::default(),
                 registration: Registration::Open,
                 registration_token: None,
+                consent: Default::default(),
+                identifier_query: Default::default(),
+                asset_hosts: Default::default(),
             };
             let running = mimi_server::start(&config, Options::default())
                 .await

@@ -6,19 +6,14 @@
 //! within that provider's own domain, checks the sender against the room
 //! policy, and franks the message when it carries a `frank_aad` item.
 
-use hmac::{Hmac, Mac as _};
 use openmls::framing::ProtocolMessage;
 use openmls::prelude::tls_codec::Serialize as _;
 use openmls::prelude::{ContentType, MlsMessageIn, WireFormat};
-use sha2::Sha256;
 
 use mimi_content::franking::SafeAad;
 use mimi_proto::ProviderId;
 use mimi_proto::components::ParticipantId;
-use mimi_proto::franking::{FRANKING_INTEGRITY_LABEL, ServerFrankingContext};
 use mimi_proto::messages::Frank;
-use mimi_proto::messages::crypto::sign_with_label;
-use mimi_proto::mls_profile::CIPHERSUITE;
 
 use crate::commit::Accepted;
 use crate::error::HubError;
@@ -146,29 +141,6 @@ impl Room {
         sender: &ParticipantId,
         now: u64,
     ) -> Result<Frank, HubError> {
-        let context = ServerFrankingContext {
-            sender_uri: sender.as_uri().clone(),
-            room_uri: self.id.clone(),
-            accepted_timestamp: now,
-        };
-        let mut mac = Hmac::<Sha256>::new_from_slice(&hub.keys().franking_key(&self.id))
-            .expect("HMAC-SHA256 accepts keys of any length");
-        mac.update(
-            &context
-                .mac_input(franking_tag)
-                .map_err(|_| HubError::Internal("franking context does not encode"))?,
-        );
-        let server_frank: [u8; 32] = mac.finalize().into_bytes().into();
-        let tbs = context
-            .integrity_tbs(&server_frank, CIPHERSUITE)
-            .map_err(|_| HubError::Internal("franking TBS does not encode"))?;
-        let franking_integrity_signature =
-            sign_with_label(hub.keys().signer(), FRANKING_INTEGRITY_LABEL, &tbs)
-                .map_err(|_| HubError::Internal("signing the frank failed"))?;
-        Ok(Frank {
-            server_frank,
-            franking_signature_ciphersuite: CIPHERSUITE,
-            franking_integrity_signature,
-        })
+        hub.issue_frank(&self.id, franking_tag, sender, now)
     }
 }

@@ -27,6 +27,16 @@
 //! [fanout]                             # notify retry timing
 //! retry_initial_ms = 250
 //! retry_max_ms = 60000
+//!
+//! [consent]                            # who may fetch our users' KeyPackages
+//! policy = "open"                      # or "contacts-only", "explicit"
+//! uniform_refusals = false             # true: answer noConsent for every refusal
+//!
+//! [identifier_query]
+//! queries_per_minute_per_peer = 60
+//!
+//! [asset_hosts]                        # proxyDownload: peers' asset hosts
+//! "assets.b.example" = { provider = "b.example" }   # optional addr = "ip:port"
 //! ```
 //!
 //! Environment overrides (useful in containers): `MIMI_DOMAIN`, `MIMI_LISTEN`,
@@ -88,6 +98,17 @@ pub struct Config {
     /// The token a registration must carry when `registration = "token"`.
     #[serde(default)]
     pub registration_token: Option<String>,
+    /// Consent policy (protocol-06 §8).
+    #[serde(default)]
+    pub consent: crate::fed::consent::ConsentSettings,
+    /// Identifier query settings (protocol-06 §5.8).
+    #[serde(default)]
+    pub identifier_query: crate::fed::identifier::IdentifierSettings,
+    /// Asset hosts of peer providers the hub may fetch from for
+    /// `proxyDownload` (protocol-06 §5.10): host → provider (and an address
+    /// that overrides DNS).
+    #[serde(default)]
+    pub asset_hosts: BTreeMap<String, crate::fed::proxy::AssetHost>,
 }
 
 /// Who may register a client of this provider through the client API.
@@ -186,6 +207,9 @@ impl fmt::Debug for Config {
                 "registration_token",
                 &self.registration_token.as_ref().map(|_| "***"),
             )
+            .field("consent", &self.consent)
+            .field("identifier_query", &self.identifier_query)
+            .field("asset_hosts", &self.asset_hosts)
             .finish()
     }
 }

@@ -153,6 +153,9 @@ pub async fn start(config: &Config, options: Options) -> Result<Running, ServerE
         )),
         shutdown: stopped.clone(),
         acked: std::sync::Mutex::default(),
+        consent: config.consent,
+        identifier: fed::identifier::IdentifierService::new(&config.identifier_query),
+        assets: fed::proxy::AssetProxy::new(&config.asset_hosts, &identity)?,
     }));
 
     let federation = tokio::spawn(crate::listener::serve_mtls_checked(

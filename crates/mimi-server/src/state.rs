@@ -49,6 +49,12 @@ pub struct Inner {
     /// The mailbox cursor each client last acknowledged, to skip deletes that
     /// would find nothing (see `client_api::events`).
     pub(crate) acked: Mutex<std::collections::HashMap<mimi_proto::ClientId, u64>>,
+    /// Consent policy for keyMaterial and the consent endpoints.
+    pub(crate) consent: crate::fed::consent::ConsentSettings,
+    /// Identifier queries: settings and the per-peer limiter.
+    pub(crate) identifier: crate::fed::identifier::IdentifierService,
+    /// proxyDownload: allowed asset hosts and the fetching client.
+    pub(crate) assets: crate::fed::proxy::AssetProxy,
 }
 
 /// Registration as configured, with the token when one is required.

@@ -31,6 +31,24 @@ impl Store {
         })
     }
 
+    /// The room-state bytes (the GroupContext `app_data_dictionary`) of the room's current
+    /// epoch, without locking: for read-only policy checks outside the room's lane
+    /// (proxyDownload's `asset_policy`).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if the room does not exist.
+    pub async fn current_room_state(&self, room: &RoomId) -> Result<Vec<u8>, StoreError> {
+        let row: Option<(Vec<u8>,)> = with_reader!(self.pools(), p => sqlx::query_as(
+                "SELECT e.room_state FROM rooms r \
+                 JOIN room_epochs e ON e.room_id = r.room_id AND e.epoch = r.epoch \
+                 WHERE r.room_id = $1")
+            .bind(room.as_str())
+            .fetch_optional(p)
+            .await)?;
+        row.map(|(state,)| state)
+            .ok_or(StoreError::NotFound(Record::Room))
+    }
+
     /// The current GroupInfo and proposal queue, read consistently without taking the room
     /// lock (draft §5.6 groupInfo).
     ///

@@ -195,7 +195,7 @@ fn search_sql(
             MatchMode::ExactIgnoreCase => {
                 format!(
                     "lower(value) = {}",
-                    next(Bind::Text(condition.needle.clone()))
+                    next(Bind::Text(condition.needle.to_lowercase()))
                 )
             }
             MatchMode::Contains => format!(

@@ -54,6 +54,7 @@ pub(super) fn router(token: String) -> Router<AppState> {
         .route("/admin/v1/mailbox", get(mailbox))
         .route("/admin/v1/peers", put(set_peer))
         .route("/admin/v1/relay/{*target}", post(relay))
+        .merge(crate::fed::admin::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::<str>::from(token),
             require_token,

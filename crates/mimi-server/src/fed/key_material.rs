@@ -6,7 +6,8 @@
 //! **hub** of the request's room (the user is elsewhere) we relay the request
 //! to the target provider and remember, from its answer, which provider owns
 //! each KeyPackageRef, so the Welcome of the later commit reaches it (§4.3.1).
-//! Either way the requester's signature must verify.
+//! Either way the requester's signature must verify. The target provider
+//! also checks consent ([`crate::fed::consent::policy`]).
 
 use axum::response::Response;
 use mimi_proto::directory::{Endpoint, PathTarget};
@@ -19,6 +20,7 @@ use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{Ciphersuite, KeyPackageIn, ProtocolVersion};
 
 use crate::api_error::ApiError;
+use crate::fed::consent::policy::{self, ConsentPolicy, Decision};
 use crate::fed::mimi_body;
 use crate::state::AppState;
 
@@ -89,7 +91,23 @@ async fn answer(
         clients,
     };
     if !state.store.user_exists(&user).await? {
-        return Ok(respond(KeyMaterialUserCode::UserUnknown, Vec::new()));
+        return Ok(respond(
+            state.consent.refusal(KeyMaterialUserCode::UserUnknown),
+            Vec::new(),
+        ));
+    }
+    // Consent before claiming: a refused request must not use up KeyPackages.
+    match consent_decision(state, request).await? {
+        Decision::Allow => {}
+        Decision::NoConsent => return Ok(respond(KeyMaterialUserCode::NoConsent, Vec::new())),
+        Decision::NoConsentForThisRoom => {
+            return Ok(respond(
+                state
+                    .consent
+                    .refusal(KeyMaterialUserCode::NoConsentForThisRoom),
+                Vec::new(),
+            ));
+        }
     }
     let cipher_suites = request
         .tbs
@@ -140,7 +158,33 @@ async fn answer(
     } else {
         clients
     };
-    Ok(respond(status, clients))
+    Ok(respond(state.consent.refusal(status), clients))
+}
+
+/// Whether the target consented to the requester fetching, under our policy
+/// (protocol-06 §5.2: "the target provider verifies the requester is
+/// authorized").
+async fn consent_decision(
+    state: &AppState,
+    request: &KeyMaterialRequest,
+) -> Result<Decision, ApiError> {
+    let policy = state.consent.policy;
+    if policy == ConsentPolicy::Open {
+        return Ok(Decision::Allow);
+    }
+    let (requester, target) = (&request.tbs.requesting_user, &request.tbs.target_user);
+    let forward = state.store.consents_between(requester, target).await?;
+    let reverse = if policy == ConsentPolicy::ContactsOnly {
+        state.store.consents_between(target, requester).await?
+    } else {
+        Vec::new()
+    };
+    Ok(policy::decide(
+        policy,
+        request.tbs.room_id.as_ref(),
+        &forward,
+        &reverse,
+    ))
 }
 
 /// Relays the request to the target's provider and records where each

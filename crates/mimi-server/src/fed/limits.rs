@@ -57,6 +57,17 @@ impl Limiter {
         }
     }
 
+    /// A limiter of `rate` tokens per second per peer with buckets of `burst`
+    /// tokens (for endpoints with their own, lower, limit).
+    pub fn with_rate(rate: f64, burst: f64) -> Self {
+        Self {
+            rate,
+            burst: burst.max(1.0),
+            buckets: Mutex::new(HashMap::new()),
+            in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+        }
+    }
+
     /// Takes one token from `peer`'s bucket at `now`, or says how long until
     /// one is available.
     pub fn take(&self, peer: &str, now: Instant) -> Result<(), Duration> {

@@ -6,10 +6,20 @@
 //! certificate's domain must match `From`, and `Host` must name us), then the
 //! per-peer rate limit and the global in-flight limit ([`limits`]). The
 //! directory is public: any TLS client may read it.
+//!
+//! One module per endpoint family: [`room`] (update, submitMessage,
+//! groupInfo), `notify`, `key_material`, [`consent`], [`identifier`],
+//! `abuse` (reportAbuse) and [`proxy`] (proxyDownload); [`admin`] holds the
+//! operator routes of the last four.
 
+mod abuse;
+pub mod admin;
+pub mod consent;
+pub mod identifier;
 pub(crate) mod key_material;
 pub mod limits;
 mod notify;
+pub mod proxy;
 pub(crate) mod room;
 
 use std::sync::Arc;
@@ -21,7 +31,7 @@ use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use mimi_proto::directory::{DIRECTORY_PATH, Endpoint, parse_request_path};
+use mimi_proto::directory::{DIRECTORY_PATH, Endpoint, PathTarget, parse_request_path};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::api_error::ApiError;
@@ -34,12 +44,17 @@ use crate::state::AppState;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The endpoints this server implements; the directory lists only these.
-pub const IMPLEMENTED: [Endpoint; 5] = [
+pub const IMPLEMENTED: [Endpoint; 10] = [
     Endpoint::KeyMaterial,
     Endpoint::Update,
     Endpoint::Notify,
     Endpoint::SubmitMessage,
     Endpoint::GroupInfo,
+    Endpoint::RequestConsent,
+    Endpoint::UpdateConsent,
+    Endpoint::IdentifierQuery,
+    Endpoint::ReportAbuse,
+    Endpoint::ProxyDownload,
 ];
 
 /// The federation router.
@@ -47,7 +62,7 @@ pub fn router(state: AppState) -> Router {
     let limiter = Arc::new(limits::Limiter::new(&state.limits));
     let domain: Arc<str> = Arc::from(state.provider().domain());
     let endpoints = Router::new()
-        .route("/v1/{*target}", post(dispatch))
+        .route("/v1/{*target}", post(dispatch).get(download))
         .layer(axum::middleware::from_fn_with_state(
             limiter,
             limits::enforce,
@@ -94,13 +109,65 @@ async fn dispatch(
         Endpoint::GroupInfo => room::group_info(&state, &peer, target, &body).await,
         Endpoint::Notify => notify::notify(&state, &peer, target, body).await,
         Endpoint::KeyMaterial => key_material::key_material(&state, &peer, target, &body).await,
-        _ => Ok((StatusCode::NOT_IMPLEMENTED, "endpoint not implemented").into_response()),
+        Endpoint::RequestConsent => consent::request_consent(&state, &peer, target, &body).await,
+        Endpoint::UpdateConsent => consent::update_consent(&state, &peer, target, &body).await,
+        Endpoint::IdentifierQuery => {
+            identifier::identifier_query(&state, &peer, target, &body).await
+        }
+        Endpoint::ReportAbuse => abuse::report_abuse(&state, &peer, target, &body).await,
+        Endpoint::ProxyDownload => Ok((
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET")],
+            "proxyDownload is a GET",
+        )
+            .into_response()),
     };
     let response = response.unwrap_or_else(IntoResponse::into_response);
     state
         .metrics
         .request(endpoint.key(), response.status().as_u16());
     response
+}
+
+/// `GET /v1/proxyDownload/{downloadUrl}[?room=<roomId>]` (protocol-06
+/// §5.10); the only GET endpoint besides the directory.
+async fn download(
+    State(state): State<AppState>,
+    Extension(Peer(peer)): Extension<Peer>,
+    uri: Uri,
+) -> Response {
+    let response = match parse_request_path(uri.path()) {
+        Ok((Endpoint::ProxyDownload, PathTarget::DownloadUrl(url))) => {
+            match room_hint(uri.query()) {
+                Ok(room) => proxy::proxy_download(&state, &url, room).await,
+                Err(e) => Err(e),
+            }
+        }
+        Ok(_) => Err(ApiError::NotFound("only proxyDownload answers GET")),
+        Err(e) => Err(ApiError::Decode(e)),
+    };
+    let response = response.unwrap_or_else(IntoResponse::into_response);
+    tracing::debug!(%peer, status = %response.status(), "proxyDownload");
+    state
+        .metrics
+        .request(Endpoint::ProxyDownload.key(), response.status().as_u16());
+    response
+}
+
+/// The optional `room` query parameter of proxyDownload, percent-decoded.
+fn room_hint(query: Option<&str>) -> Result<Option<mimi_proto::RoomId>, ApiError> {
+    let Some(value) = query
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("room="))
+    else {
+        return Ok(None);
+    };
+    // Reuse the path decoder: the room is one percent-encoded segment.
+    match parse_request_path(&format!("/v1/reportAbuse/{value}"))? {
+        (_, PathTarget::Room(room)) => Ok(Some(room)),
+        _ => Err(ApiError::NotFound("no such room")),
+    }
 }
 
 /// A 200 answer carrying a MIMI body.

@@ -210,8 +210,10 @@ async fn identity_mismatches_are_403_and_garbage_is_400() {
             .ends_with("/v1/notify/{roomId}")
     );
     assert!(
-        json.get("reportAbuse").is_none(),
-        "unimplemented endpoints are not advertised"
+        json["reportAbuse"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("/v1/reportAbuse/{roomId}")),
+        "every implemented endpoint is advertised"
     );
 }
 

@@ -86,6 +86,18 @@ impl Federation {
             .await
     }
 
+    /// Starts `domain`'s server with `peers` and `extra` TOML appended to its
+    /// configuration (sections such as `[consent]`).
+    pub async fn start_with(
+        &self,
+        domain: &str,
+        peers: &[(&str, SocketAddr)],
+        extra: &str,
+    ) -> Server {
+        self.start_on_with(domain, "127.0.0.1:0".parse().unwrap(), peers, extra)
+            .await
+    }
+
     /// Starts `domain`'s server with its federation listener on `listen`, so
     /// that providers can be configured with each other's addresses up front.
     pub async fn start_on(
@@ -94,8 +106,19 @@ impl Federation {
         listen: SocketAddr,
         peers: &[(&str, SocketAddr)],
     ) -> Server {
+        self.start_on_with(domain, listen, peers, "").await
+    }
+
+    async fn start_on_with(
+        &self,
+        domain: &str,
+        listen: SocketAddr,
+        peers: &[(&str, SocketAddr)],
+        extra: &str,
+    ) -> Server {
         let mut server = Server {
             listen,
+            extra: extra.to_owned(),
             domain: domain.to_owned(),
             home: self.dir.path().join(domain),
             cert: self.cert(domain).clone(),
@@ -120,6 +143,8 @@ pub struct Server {
     ca: PathBuf,
     peers: BTreeMap<String, SocketAddr>,
     child: Option<Child>,
+    /// TOML appended to the configuration.
+    extra: String,
     /// The federation listener.
     pub fed: SocketAddr,
     /// The client-API listener.
@@ -139,13 +164,14 @@ impl Server {
              data_dir = \"{data}\"\nadmin_token = \"{TOKEN}\"\n\
              [tls]\ncert = \"{cert}\"\nkey = \"{key}\"\nca = \"{ca}\"\n\
              [fanout]\nretry_initial_ms = 50\nretry_max_ms = 500\n\
-             [peers]\n{peers}",
+             [peers]\n{peers}\n{extra}",
             domain = self.domain,
             listen = self.listen,
             data = self.home.join("data").display(),
             cert = self.cert.cert.display(),
             key = self.cert.key.display(),
             ca = self.ca.display(),
+            extra = self.extra,
         );
         let path = self.home.join("config.toml");
         std::fs::write(&path, config).unwrap();

@@ -3,9 +3,13 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is a failure with context
 
+mod abuse;
 mod auth;
 mod client_api;
 mod common;
+mod consent;
 mod durability;
+mod identifier;
 mod limits;
+mod proxy;
 mod rooms;

@@ -2,12 +2,17 @@
 
 use mimi_store::{
     ConsentScope, ConsentState, FieldSelector, MatchMode, NewAbuseReport, ProfileFieldRecord,
-    SearchCondition, StoreError,
+    Record, SearchCondition, StoreError,
 };
 
-use crate::common::{TestDb, at, on_both_backends, provider, room, user};
+use crate::common::{TestDb, at, create_room, on_both_backends, provider, room, user};
 
-on_both_backends!(consent_listing, profile_search, abuse_reports);
+on_both_backends!(
+    consent_listing,
+    profile_search,
+    abuse_reports,
+    current_room_state
+);
 
 async fn consent_listing(db: &TestDb) {
     let store = &db.store;
@@ -111,7 +116,7 @@ async fn profile_search(db: &TestDb) {
     let search = |c: Vec<SearchCondition>| async move { store.search_profiles(&c, 10).await };
 
     assert_eq!(
-        search(vec![email("alice@a.example")]).await.unwrap(),
+        search(vec![email("Alice@A.example")]).await.unwrap(),
         vec![alice.clone()]
     );
     // A field the user did not make searchable is never matched.
@@ -193,7 +198,9 @@ async fn abuse_reports(db: &TestDb) {
     let report = |n: u8| NewAbuseReport {
         room: room("x"),
         reporter: provider("b.example"),
-        reporting_user: n.is_multiple_of(2).then(|| "mimi://b.example/u/bob".to_owned()),
+        reporting_user: n
+            .is_multiple_of(2)
+            .then(|| "mimi://b.example/u/bob".to_owned()),
         alleged_abuser: "mimi://c.example/u/mallory".into(),
         reason_code: n,
         note: format!("note {n}"),
@@ -213,4 +220,15 @@ async fn abuse_reports(db: &TestDb) {
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].id, second);
     assert_eq!(store.abuse_reports(0, 1).await.unwrap().len(), 1);
+}
+
+async fn current_room_state(db: &TestDb) {
+    let store = &db.store;
+    let r = room("assets");
+    assert!(matches!(
+        store.current_room_state(&r).await,
+        Err(StoreError::NotFound(Record::Room))
+    ));
+    create_room(store, &r).await;
+    assert_eq!(store.current_room_state(&r).await.unwrap(), b"state@0");
 }
