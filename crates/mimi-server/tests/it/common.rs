@@ -279,7 +279,7 @@ impl Server {
         &self.http
     }
 
-    fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http
             .request(method, format!("{}{path}", self.client_url()))
             .bearer_auth(TOKEN)

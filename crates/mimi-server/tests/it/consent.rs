@@ -9,7 +9,7 @@ use mimi_proto::mls_profile::{CIPHERSUITE, required_capabilities};
 use mimi_proto::{UserId, WireMessage as _};
 use reqwest::StatusCode;
 
-use crate::common::{Federation, Server, TOKEN, User};
+use crate::common::{Federation, Server, User};
 
 /// Calls `server`'s admin API with a JSON body; returns the status and JSON
 /// answer (`null` when empty).
@@ -19,13 +19,9 @@ pub async fn admin(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> (StatusCode, serde_json::Value) {
-    let mut request = reqwest::Client::new()
-        .request(method, format!("http://{}{path}", server.client))
-        .bearer_auth(TOKEN);
+    let mut request = server.admin(method, path);
     if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_string());
+        request = request.body(body.to_string());
     }
     let response = request.send().await.unwrap();
     let status = response.status();

@@ -26,12 +26,11 @@ async fn query(
             .collect(),
         id_request_extensions: AppDataDictionary::default(),
     };
-    let response = reqwest::Client::new()
-        .post(format!(
-            "http://{}/admin/v1/identifier-query/{domain}",
-            from.client
-        ))
-        .bearer_auth(crate::common::TOKEN)
+    let response = from
+        .admin(
+            reqwest::Method::POST,
+            &format!("/admin/v1/identifier-query/{domain}"),
+        )
         .body(request.encode().unwrap())
         .send()
         .await
