@@ -187,7 +187,8 @@ impl AppState {
 
     /// Records that our registered `client` is in `room`, so it receives the
     /// room's events (the store's room membership, shared by every instance).
-    /// Returns whether it was new.
+    /// Returns whether it was new. A membership already recorded costs one
+    /// read, no write (the client API calls this on every room request).
     ///
     /// # Errors
     /// [`ProvisionError::NotFound`] for an unregistered client.
@@ -196,6 +197,9 @@ impl AppState {
         room: &RoomId,
         client: &ClientId,
     ) -> Result<bool, ProvisionError> {
+        if self.store.is_room_member(room, client).await? {
+            return Ok(false);
+        }
         self.store.client(client).await?;
         Ok(self
             .store

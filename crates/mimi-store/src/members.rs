@@ -55,6 +55,25 @@ impl Store {
         Ok(removed > 0)
     }
 
+    /// Whether `client` is recorded in `room`: a read, so a caller can skip the write of
+    /// [`Store::add_room_member`] on a hot path.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    pub async fn is_room_member(
+        &self,
+        room: &RoomId,
+        client: &ClientId,
+    ) -> Result<bool, StoreError> {
+        let (count,): (i64,) = with_reader!(self.pools(), p => sqlx::query_as(
+                "SELECT COUNT(*) FROM room_members WHERE room_id = $1 AND client_id = $2")
+            .bind(room.as_str())
+            .bind(client.as_str())
+            .fetch_one(p)
+            .await)?;
+        Ok(count > 0)
+    }
+
     /// This provider's clients in `room`, ordered by client id.
     ///
     /// # Errors

@@ -88,6 +88,7 @@ pub fn router(state: AppState, admin_token: Option<String>) -> Router {
             )),
         )
         .merge(signed)
+        .method_not_allowed_fallback(|| async { ClientError::method_not_allowed() })
         .fallback(|| async { ClientError::not_found("no such route") });
     if let Some(token) = admin_token {
         app = app.merge(admin::router(token));

@@ -25,7 +25,11 @@ use openmls_traits::OpenMlsProvider as _;
 use openmls_traits::signatures::Signer;
 use reqwest::{Method, StatusCode};
 
-use crate::common::{Federation, PATIENCE, Server, free_addr, received, wire};
+use mimi_server::config::{Config, FanoutSettings, Limits, LogFormat, Registration, TlsPaths};
+
+use crate::common::{
+    Federation, PATIENCE, Server, client_http, client_tls, free_addr, received, wire,
+};
 
 /// One client of one provider, talking only to its provider's client API.
 struct Device {
@@ -50,12 +54,16 @@ fn nonce() -> [u8; 16] {
 
 impl Device {
     fn new(uri: &str, home: &Server) -> Self {
+        Self::at(uri, home.https().clone(), home.client_url())
+    }
+
+    fn at(uri: &str, http: reqwest::Client, base: String) -> Self {
         let id = ClientId::parse(uri).unwrap();
         Self {
             client: Client::in_memory(id.clone()).unwrap(),
             id,
-            http: home.https().clone(),
-            base: home.client_url(),
+            http,
+            base,
             cursor: 0,
         }
     }
@@ -561,7 +569,7 @@ async fn read_events(
 #[tokio::test(flavor = "multi_thread")]
 async fn a_resumed_event_stream_misses_and_repeats_nothing() {
     let fed = Federation::new();
-    let a = fed.start("a.example", &[]).await;
+    let mut a = fed.start("a.example", &[]).await;
     let mut alice = Device::new("mimi://a.example/d/alice/laptop", &a);
     alice.register(0).await;
     let room = RoomId::parse("mimi://a.example/r/notes").unwrap();
@@ -654,4 +662,117 @@ async fn a_resumed_event_stream_misses_and_repeats_nothing() {
         .map(|e| e.cursor)
         .collect();
     assert_eq!(left.first(), Some(&all[2]));
+
+    // A long poll waiting on an empty mailbox answers as soon as an event
+    // arrives, well before its wait is over.
+    let after = live[1].0;
+    let waiting = alice
+        .signed(
+            Method::GET,
+            &format!("{}?after={after}&wait=60", routes::EVENTS),
+            Vec::new(),
+        )
+        .send();
+    let started = Instant::now();
+    let poll = tokio::spawn(waiting);
+    alice.send_text(&room, "wake up").await;
+    let answer = poll.await.unwrap().unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let page: EventsPage = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+    assert_eq!(page.events.len(), 1);
+    assert!(page.events[0].cursor > after);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the poll was not woken"
+    );
+
+    // Shutdown does not wait for open streams: they end, and the server
+    // exits promptly.
+    let mut open = alice
+        .signed(Method::GET, &stream_path, Vec::new())
+        .header("last-event-id", page.events[0].cursor.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(open.status(), StatusCode::OK);
+    let stopping = Instant::now();
+    a.stop().await;
+    assert!(
+        stopping.elapsed() < Duration::from_secs(10),
+        "shutdown waited {:?} for an open stream",
+        stopping.elapsed()
+    );
+    while let Ok(Some(_)) = open.chunk().await {}
+}
+
+/// With `registration = "token"`, only a registration carrying the token is
+/// accepted; HTTP/1.1 clients are served too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_server_registers_only_with_the_token() {
+    let fed = Federation::new();
+    let files = fed
+        .pki
+        .providers
+        .iter()
+        .find(|p| p.domain == "a.example")
+        .unwrap()
+        .clone();
+    let config = Config {
+        domain: "a.example".into(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        client_listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: fed.dir.path().join("a-token"),
+        storage_url: None,
+        log_format: LogFormat::Text,
+        tls: TlsPaths {
+            cert: files.cert,
+            key: files.key,
+            ca: fed.pki.ca_cert.clone(),
+        },
+        peers: Default::default(),
+        limits: Limits::default(),
+        public_url: None,
+        admin_token: None,
+        fanout: FanoutSettings::default(),
+        registration: Registration::Token,
+        registration_token: Some("open sesame".into()),
+        consent: Default::default(),
+        identifier_query: Default::default(),
+        asset_hosts: Default::default(),
+    };
+    let server = mimi_server::start(&config, mimi_server::Options::default())
+        .await
+        .unwrap();
+    let http = client_http(&fed.pki.ca_cert, "a.example", server.client_addr);
+    let base = format!("https://a.example:{}", server.client_addr.port());
+    let mut dave = Device::at("mimi://a.example/d/dave/phone", http, base.clone());
+
+    let mut request = dave.registration(dave.key());
+    let (status, body) = dave.post_register(&request).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{}", text(&body));
+    assert_eq!(error_code(&body), ErrorCode::Forbidden);
+    request.token = Some("open sesame?".into());
+    assert_eq!(dave.post_register(&request).await.0, StatusCode::FORBIDDEN);
+    request.token = Some("open sesame".into());
+    assert_eq!(dave.post_register(&request).await.0, StatusCode::CREATED);
+
+    // The same API over HTTP/1.1 (the test client prefers HTTP/2).
+    let http1 = reqwest::Client::builder()
+        .use_preconfigured_tls(client_tls(&fed.pki.ca_cert))
+        .http1_only()
+        .resolve("a.example", server.client_addr)
+        .build()
+        .unwrap();
+    dave.http = http1;
+    let (status, body) = dave
+        .send(Method::GET, routes::KEY_PACKAGES, Vec::new())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", text(&body));
+    // Unknown routes and methods answer an ErrorBody too.
+    let (status, body) = dave
+        .send(Method::GET, "/client/v1/nowhere", Vec::new())
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&body), ErrorCode::NotFound);
+    server.shutdown().await;
 }

@@ -452,21 +452,26 @@ pub fn free_addr() -> SocketAddr {
 /// A reqwest client for a client listener: server authentication against the
 /// development CA `ca`, no client certificate, `domain` resolved to `addr`.
 pub fn client_http(ca: &std::path::Path, domain: &str, addr: SocketAddr) -> reqwest::Client {
+    let mut config = client_tls(ca);
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    peer_http(config, domain, addr)
+}
+
+/// TLS for a client of a client listener: trusts the development CA `ca`.
+pub fn client_tls(ca: &std::path::Path) -> rustls::ClientConfig {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject as _;
     let mut roots = rustls::RootCertStore::empty();
     for der in CertificateDer::pem_file_iter(ca).unwrap() {
         roots.add(der.unwrap()).unwrap();
     }
-    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+    rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .unwrap()
     .with_root_certificates(roots)
-    .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    peer_http(config, domain, addr)
+    .with_no_client_auth()
 }
 
 /// A reqwest client presenting `identity` (or nothing), resolving `domain` to `addr`.

@@ -333,6 +333,14 @@ async fn room_members_are_shared_and_idempotent(db: &TestDb) {
     let r = room("clubhouse");
     assert!(store.add_room_member(&r, &phone, at(1)).await.unwrap());
     assert!(!store.add_room_member(&r, &phone, at(2)).await.unwrap());
+    assert!(other.is_room_member(&r, &phone).await.unwrap());
+    assert!(!other.is_room_member(&r, &laptop).await.unwrap());
+    assert!(
+        !other
+            .is_room_member(&room("elsewhere"), &phone)
+            .await
+            .unwrap()
+    );
     assert!(other.add_room_member(&r, &laptop, at(3)).await.unwrap());
     assert_eq!(
         other.room_members(&r).await.unwrap(),
@@ -353,6 +361,7 @@ async fn room_members_are_shared_and_idempotent(db: &TestDb) {
     ));
     assert!(store.remove_room_member(&r, &phone).await.unwrap());
     assert!(!store.remove_room_member(&r, &phone).await.unwrap());
+    assert!(!other.is_room_member(&r, &phone).await.unwrap());
     // Removing a client removes its memberships.
     store.remove_client(&laptop).await.unwrap();
     assert!(store.room_members(&r).await.unwrap().is_empty());
