@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod admin;
 mod bench;
 mod client;
 mod content;
@@ -46,6 +47,9 @@ enum Command {
     /// Measure the server: a local federation under load.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Operator commands on a server's store (abuse reports).
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
 }
 
 fn main() -> ExitCode {
@@ -57,5 +61,6 @@ fn main() -> ExitCode {
         Command::Bench(cmd) => bench::run(cmd),
         Command::Client(args) => client::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Admin(cmd) => admin::run(cmd),
     }
 }

@@ -307,3 +307,31 @@ async fn set_asset_host(
     state.assets.set(&body.host, body.entry);
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Every stored abuse report with an id above `after`, read from the store of
+/// `config` directly (what `mimi admin reports --config FILE` prints; works
+/// while the server runs).
+///
+/// # Errors
+/// [`crate::ServerError::Config`] if the store cannot be opened or read.
+pub async fn stored_reports(
+    config: &crate::Config,
+    after: u64,
+) -> Result<Vec<ReportJson>, crate::ServerError> {
+    let store = mimi_store::Store::open(&mimi_store::StoreConfig::new(config.storage_url()))
+        .await
+        .map_err(|e| crate::ServerError::Config(format!("storage: {e}")))?;
+    let mut out = Vec::new();
+    let mut cursor = after;
+    loop {
+        let page = store
+            .abuse_reports(cursor, mimi_store::MAX_REPORT_PAGE)
+            .await
+            .map_err(|e| crate::ServerError::Config(format!("storage: {e}")))?;
+        let Some(last) = page.last() else { break };
+        cursor = last.id;
+        out.extend(page.iter().map(ReportJson::from));
+    }
+    store.close().await;
+    Ok(out)
+}

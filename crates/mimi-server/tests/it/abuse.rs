@@ -103,6 +103,20 @@ async fn genuine_reports_are_kept_and_forged_ones_refused() {
     assert_eq!(reports[0]["room"], club.room.as_str());
     assert_eq!(reports[0]["message_count"], 1);
     assert_eq!(reports[0]["note"], "threat");
+
+    // What `mimi admin reports --config FILE` prints: the same, read from
+    // the running hub's store.
+    let config = mimi_server::Config::load(
+        &club.fed.dir.path().join("a.example").join("config.toml"),
+        std::iter::empty(),
+    )
+    .unwrap();
+    let stored = mimi_server::fed::admin::stored_reports(&config, 0)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].alleged_abuser, bob.as_str());
+    assert_eq!(stored[0].reporting_user.as_deref(), Some(cathy.as_str()));
 }
 
 fn cathy_id(club: &Club) -> mimi_proto::UserId {
