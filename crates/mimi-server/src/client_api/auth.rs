@@ -26,8 +26,8 @@ use crate::state::AppState;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller(pub ClientId);
 
-/// The signature-check middleware. The body is read (up to the body limit)
-/// only once the header names a registered client.
+/// The signature-check middleware. The body is read (up to the body limit
+/// and the request timeout) only once the header names a registered client.
 pub(crate) async fn require_signature(
     State(state): State<AppState>,
     req: Request,
@@ -42,9 +42,15 @@ pub(crate) async fn require_signature(
         Ok(identified) => identified,
         Err(failure) => return failure.into_response(&state),
     };
-    let body = match axum::body::to_bytes(body, state.limits.max_body_bytes).await {
-        Ok(bytes) => bytes,
-        Err(_) => return ClientError::too_large().into_response(),
+    // Bounded in time too: the routes' own timeout starts after this layer,
+    // and a client trickling its body must not hold the connection forever.
+    let read = axum::body::to_bytes(body, state.limits.max_body_bytes);
+    let body = match tokio::time::timeout(super::REQUEST_TIMEOUT, read).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return ClientError::too_large().into_response(),
+        Err(_) => {
+            return ClientError::bad_request("request body not received in time").into_response();
+        }
     };
     let path_and_query = parts
         .uri

@@ -51,7 +51,7 @@ use crate::state::AppState;
 pub const REPLAY_CAPACITY: usize = 1 << 18;
 
 /// Longest a client-API request other than the event routes may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The client-listener router. `admin_token` enables the admin routes.
 pub fn router(state: AppState, admin_token: Option<String>) -> Router {
