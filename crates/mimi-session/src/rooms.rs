@@ -435,8 +435,7 @@ impl Session {
     /// pending by a failed send that the hub's fan-out never confirmed.
     pub(crate) fn ready(&mut self, room: &RoomId) -> Result<(), SessionError> {
         self.client.room(room)?;
-        let report = self.sync(None)?;
-        self.forget_removed(&report.events)?;
+        self.sync(None)?;
         if self.client.room(room)?.has_pending_commit() {
             self.client.commit_rejected(room)?;
         }

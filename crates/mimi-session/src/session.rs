@@ -284,7 +284,8 @@ impl Session {
     /// Fetches every event after our cursor and processes it, in the hub's
     /// order, storing the cursor with each batch. With `wait`, the first
     /// request long-polls that long for something to arrive. After a Welcome
-    /// (a KeyPackage of ours was used) the KeyPackage stock is refilled.
+    /// (a KeyPackage of ours was used) the KeyPackage stock is refilled; after
+    /// our removal from a room, our provider stops delivering it to us.
     ///
     /// An event that does not process (a message from an epoch we never had,
     /// a malformed payload) is skipped and reported, so one bad event cannot
@@ -321,6 +322,9 @@ impl Session {
         {
             report.refilled = self.refill_key_packages()?;
         }
+        // A follower cannot see whom a commit removes (FED-9): tell our
+        // provider to stop delivering rooms we were removed from.
+        self.forget_removed(&report.events)?;
         Ok(report)
     }
 
