@@ -62,19 +62,13 @@ pub(crate) async fn run_update(
     room: RoomId,
     request: UpdateRequest,
 ) -> Result<UpdateRoomResponse, ApiError> {
-    let (reply, answer) = oneshot::channel();
-    sequencer::enqueue(
-        state,
-        room,
-        Job::Update {
-            request,
-            peer: peer.clone(),
-            reply,
-        },
-    )?;
-    answer
-        .await
-        .map_err(|_| ApiError::Internal("room lane dropped the request"))?
+    let peer = peer.clone();
+    run_on_lane(state, room, |reply| Job::Update {
+        request,
+        peer,
+        reply,
+    })
+    .await
 }
 
 /// As [`run_update`], for an application message.
@@ -84,19 +78,13 @@ pub(crate) async fn run_submit(
     room: RoomId,
     request: SubmitMessageRequest,
 ) -> Result<SubmitMessageResponse, ApiError> {
-    let (reply, answer) = oneshot::channel();
-    sequencer::enqueue(
-        state,
-        room,
-        Job::Submit {
-            request,
-            peer: peer.clone(),
-            reply,
-        },
-    )?;
-    answer
-        .await
-        .map_err(|_| ApiError::Internal("room lane dropped the request"))?
+    let peer = peer.clone();
+    run_on_lane(state, room, |reply| Job::Submit {
+        request,
+        peer,
+        reply,
+    })
+    .await
 }
 
 /// As [`run_update`], for a GroupInfo request.
@@ -106,16 +94,23 @@ pub(crate) async fn run_group_info(
     room: RoomId,
     request: GroupInfoRequest,
 ) -> Result<GroupInfoResponse, ApiError> {
+    let peer = peer.clone();
+    run_on_lane(state, room, |reply| Job::GroupInfo {
+        request,
+        peer,
+        reply,
+    })
+    .await
+}
+
+/// Enqueues the job `make` builds on `room`'s lane and waits for its answer.
+async fn run_on_lane<T>(
+    state: &AppState,
+    room: RoomId,
+    make: impl FnOnce(oneshot::Sender<Result<T, ApiError>>) -> Job,
+) -> Result<T, ApiError> {
     let (reply, answer) = oneshot::channel();
-    sequencer::enqueue(
-        state,
-        room,
-        Job::GroupInfo {
-            request,
-            peer: peer.clone(),
-            reply,
-        },
-    )?;
+    sequencer::enqueue(state, room, make(reply))?;
     answer
         .await
         .map_err(|_| ApiError::Internal("room lane dropped the request"))?

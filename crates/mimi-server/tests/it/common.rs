@@ -547,6 +547,28 @@ impl User {
         target: &UserId,
         room: &RoomId,
     ) -> Vec<KeyPackage> {
+        let response = self.key_material(home, target, room).await;
+        response
+            .clients
+            .into_iter()
+            .filter_map(|c| match c.status {
+                mimi_proto::messages::ClientStatus::Success(kp) => Some(
+                    kp.validate(self.client.provider().crypto(), ProtocolVersion::Mls10)
+                        .unwrap(),
+                ),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Our signed keyMaterial request for one KeyPackage per client of
+    /// `target`, for `room`, through our provider; its decoded answer.
+    pub async fn key_material(
+        &self,
+        home: &Server,
+        target: &UserId,
+        room: &RoomId,
+    ) -> KeyMaterialResponse {
         let cwk = self.client.identity().credential_with_key();
         let request = KeyMaterialRequestTbs {
             requesting_user: self.user_id(),
@@ -567,18 +589,7 @@ impl User {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-        let response = KeyMaterialResponse::decode(&body).unwrap();
-        response
-            .clients
-            .into_iter()
-            .filter_map(|c| match c.status {
-                mimi_proto::messages::ClientStatus::Success(kp) => Some(
-                    kp.validate(self.client.provider().crypto(), ProtocolVersion::Mls10)
-                        .unwrap(),
-                ),
-                _ => None,
-            })
-            .collect()
+        KeyMaterialResponse::decode(&body).unwrap()
     }
 
     /// Sends a commit to the room's hub through our provider and applies the

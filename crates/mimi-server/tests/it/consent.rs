@@ -3,10 +3,8 @@
 //! Also the admin helpers the other tests of this family share.
 
 use mimi_proto::RoomId;
-use mimi_proto::directory::{Endpoint, PathTarget};
-use mimi_proto::messages::{KeyMaterialRequestTbs, KeyMaterialResponse, KeyMaterialUserCode};
-use mimi_proto::mls_profile::{CIPHERSUITE, required_capabilities};
-use mimi_proto::{UserId, WireMessage as _};
+use mimi_proto::UserId;
+use mimi_proto::messages::KeyMaterialUserCode;
 use reqwest::StatusCode;
 
 use crate::common::{Federation, Server, User};
@@ -38,27 +36,7 @@ async fn key_material(
     target: &UserId,
     room: &RoomId,
 ) -> (KeyMaterialUserCode, usize) {
-    let cwk = user.client.identity().credential_with_key();
-    let request = KeyMaterialRequestTbs {
-        requesting_user: user.user_id(),
-        target_user: target.clone(),
-        room_id: Some(room.clone()),
-        acceptable_ciphersuites: vec![CIPHERSUITE.into()],
-        required_capabilities: required_capabilities(),
-        requester_signature_key: cwk.signature_key,
-        requester_credential: cwk.credential,
-    }
-    .sign(user.client.identity().signer())
-    .unwrap();
-    let (status, body) = home
-        .relay(
-            Endpoint::KeyMaterial,
-            &PathTarget::User(target.clone()),
-            request.encode().unwrap(),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-    let response = KeyMaterialResponse::decode(&body).unwrap();
+    let response = user.key_material(home, target, room).await;
     (response.user_status, response.clients.len())
 }
 
