@@ -253,32 +253,24 @@ fn a_group_info_with_a_bad_signature_is_never_served() {
 
     let mut w_room = Room::restore(&w.hub, &w.room.snapshot().unwrap()).unwrap();
     let tablet = Client::new("mimi://a.example/d/alice/tablet");
+    let ask = |room: &mut Room, hub: &mimi_hub::Hub| {
+        room.join_material(
+            hub.crypto(),
+            tablet.identity.client(),
+            &Claims::basic(tablet.user()),
+            tablet.identity.signer().public(),
+            None,
+        )
+    };
     for room in [&mut w.room, &mut w_room] {
-        let err = room
-            .join_material(
-                w.hub.crypto(),
-                tablet.identity.client(),
-                &Claims::basic(tablet.user()),
-                tablet.identity.signer().public(),
-                None,
-            )
-            .unwrap_err();
+        let err = ask(room, &w.hub).unwrap_err();
         assert!(matches!(err, HubError::GroupInfoUnverified), "{err}");
     }
 
     // The next commit's GroupInfo is good: joins work again.
     let out = self_update(&w.alice, &mut w.alice_group);
     w.room.accept_commit(&w.hub, bundle(&out), NOW).unwrap();
-    let material = w
-        .room
-        .join_material(
-            w.hub.crypto(),
-            tablet.identity.client(),
-            &Claims::basic(tablet.user()),
-            tablet.identity.signer().public(),
-            None,
-        )
-        .unwrap();
+    let material = ask(&mut w.room, &w.hub).unwrap();
     assert_eq!(material.group_info, w.room.group_info());
 }
 
