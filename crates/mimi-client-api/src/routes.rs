@@ -18,6 +18,11 @@
 //! | `GET /client/v1/events?after=N&wait=S` | – | [`EventsPage`](crate::EventsPage), long-polling up to `S` seconds (max 60) when empty |
 //! | `GET /client/v1/events/stream?after=N` | – | `text/event-stream`: `id: <cursor>`, `event: fanout`, `data: <`[`Event`](crate::Event)` as JSON>`; resumes from `Last-Event-ID` |
 //! | `DELETE /client/v1/rooms/{room}/membership` | – | 204: stop delivering the room's events to this client |
+//! | `GET /client/v1/consent` | – | [`ConsentList`](crate::ConsentList): the scopes the caller's user takes part in |
+//! | `POST /client/v1/consent/request` | [`ConsentChange`](crate::ConsentChange) (the target) | 204: the caller's user asks the target for consent |
+//! | `POST /client/v1/consent/cancel` | [`ConsentChange`](crate::ConsentChange) (the target) | 204: withdraws a pending request |
+//! | `POST /client/v1/consent/grant` | [`ConsentChange`](crate::ConsentChange) (the requester) | 204: the caller's user consents |
+//! | `POST /client/v1/consent/revoke` | [`ConsentChange`](crate::ConsentChange) (the requester) | 204: the caller's user withdraws consent |
 //!
 //! `/client/v1/mimi/{endpoint}/{target}` takes the protocol-06 endpoint
 //! names and targets of [`mimi_proto::directory`] (`keyMaterial/{user}`,
@@ -27,6 +32,17 @@
 //! `submitMessage` sending URI is the caller), then answers it itself when it
 //! hosts the room, or relays it to the room's hub over mutual TLS. Either way
 //! the caller gets the MIMI response unchanged.
+//!
+//! The consent routes (protocol-06 §5.7) act for the caller's own user, who
+//! is the requester of `request` and `cancel` and the target of `grant` and
+//! `revoke`; the body names only the other user and, optionally, the room.
+//! The caller's provider records the scope and tells the other user's
+//! provider directly (`requestConsent` / `updateConsent`). A grant is
+//! recorded and enforced before the other provider is told, so a 502 or 503
+//! after a grant or revoke means only the notice failed, and the call can be
+//! repeated; a request or cancel is recorded only once the other provider
+//! accepted it. An unknown other user answers 404, unless its provider hides
+//! who exists.
 
 /// `POST`: register a client.
 pub const REGISTER: &str = "/client/v1/register";
@@ -42,6 +58,17 @@ pub const MIMI: &str = "/client/v1/mimi";
 pub const EVENTS: &str = "/client/v1/events";
 /// `GET`: the caller's events as server-sent events.
 pub const EVENTS_STREAM: &str = "/client/v1/events/stream";
+/// `GET`: the consent scopes of the caller's user.
+pub const CONSENT: &str = "/client/v1/consent";
+/// `POST`: the caller's user asks another user for consent.
+pub const CONSENT_REQUEST: &str = "/client/v1/consent/request";
+/// `POST`: the caller's user withdraws a pending request.
+pub const CONSENT_CANCEL: &str = "/client/v1/consent/cancel";
+/// `POST`: the caller's user consents to another user fetching its
+/// KeyPackages.
+pub const CONSENT_GRANT: &str = "/client/v1/consent/grant";
+/// `POST`: the caller's user withdraws consent.
+pub const CONSENT_REVOKE: &str = "/client/v1/consent/revoke";
 /// Liveness, unauthenticated.
 pub const HEALTHZ: &str = "/healthz";
 /// Prometheus metrics, unauthenticated.

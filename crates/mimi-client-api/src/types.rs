@@ -118,6 +118,63 @@ pub struct EventsPage {
     pub events: Vec<Event>,
 }
 
+/// `POST /client/v1/consent/{request,cancel,grant,revoke}`: one consent
+/// scope, seen from the caller (protocol-06 §5.7).
+///
+/// The body names only the *other* user: the caller's own user, taken from
+/// its authenticated client, is the requester of a `request` or `cancel` and
+/// the target of a `grant` or `revoke`. A client therefore cannot speak for
+/// another user (decisions CAPI-8). Unknown fields are refused, so a body
+/// written for another shape (one naming `requester` and `target`) fails with
+/// 400 instead of being read as something else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentChange {
+    /// The other user's URI (`mimi://<domain>/u/<user>`): whom the caller
+    /// asks (`request`, `cancel`), or who asked the caller (`grant`,
+    /// `revoke`).
+    pub user: String,
+    /// The room the scope is limited to; none for any room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+}
+
+/// `GET /client/v1/consent`: every scope the caller's user takes part in, as
+/// requester or as target, most recently changed first, at most 1000.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ConsentList {
+    /// The scopes.
+    pub consents: Vec<Consent>,
+}
+
+/// One consent scope and its state, as the caller's provider holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    /// Who asks to fetch KeyPackages (a user URI).
+    pub requester: String,
+    /// Whose KeyPackages (a user URI).
+    pub target: String,
+    /// The room the scope is limited to; none for any room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+    /// Where the scope stands.
+    pub state: ConsentState,
+    /// When it last changed, milliseconds since the Unix epoch.
+    pub updated_at: u64,
+}
+
+/// Where a consent scope stands (protocol-06 §5.7): asked for, or answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentState {
+    /// The target consented.
+    Granted,
+    /// The requester asked; the target has not answered.
+    Requested,
+    /// The target withdrew (or refused) consent.
+    Revoked,
+}
+
 /// Why a request failed, in every non-2xx JSON answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -139,7 +196,7 @@ pub enum ErrorCode {
     /// 403: the caller may not do this (another user's request, another
     /// provider's domain, registration closed).
     Forbidden,
-    /// 404: no such room or client.
+    /// 404: no such room, client or user.
     NotFound,
     /// 409: it exists already.
     Conflict,
@@ -171,6 +228,63 @@ mod tests {
         );
         assert_eq!(serde_json::from_str::<EventsPage>(&json).unwrap(), page);
         assert!(serde_json::from_str::<Base64>("\"***\"").is_err());
+    }
+
+    #[test]
+    fn consent_bodies_name_the_other_user_only() {
+        let change = ConsentChange {
+            user: "mimi://c.example/u/cathy".into(),
+            room: None,
+        };
+        let json = serde_json::to_string(&change).unwrap();
+        assert_eq!(json, r#"{"user":"mimi://c.example/u/cathy"}"#);
+        assert_eq!(
+            serde_json::from_str::<ConsentChange>(&json).unwrap(),
+            change
+        );
+        // A body that tries to name the acting user does not parse.
+        assert!(
+            serde_json::from_str::<ConsentChange>(
+                r#"{"user":"mimi://b.example/u/bob","target":"mimi://c.example/u/cathy"}"#
+            )
+            .is_err()
+        );
+        let list = ConsentList {
+            consents: vec![Consent {
+                requester: "mimi://b.example/u/bob".into(),
+                target: "mimi://c.example/u/cathy".into(),
+                room: Some("mimi://b.example/r/club".into()),
+                state: ConsentState::Requested,
+                updated_at: 5,
+            }],
+        };
+        let json = serde_json::to_string(&list).unwrap();
+        assert!(json.contains(r#""state":"requested""#), "{json}");
+        assert_eq!(serde_json::from_str::<ConsentList>(&json).unwrap(), list);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn consent_json_round_trips(
+            requester in "\\PC{0,40}",
+            target in "\\PC{0,40}",
+            room in proptest::option::of("\\PC{0,40}"),
+            state in proptest::sample::select(vec![
+                ConsentState::Granted,
+                ConsentState::Requested,
+                ConsentState::Revoked,
+            ]),
+            updated_at: u64,
+        ) {
+            let list = ConsentList {
+                consents: vec![Consent { requester: requester.clone(), target, room: room.clone(), state, updated_at }],
+            };
+            let json = serde_json::to_vec(&list).unwrap();
+            proptest::prop_assert_eq!(serde_json::from_slice::<ConsentList>(&json).unwrap(), list);
+            let change = ConsentChange { user: requester, room };
+            let json = serde_json::to_vec(&change).unwrap();
+            proptest::prop_assert_eq!(serde_json::from_slice::<ConsentChange>(&json).unwrap(), change);
+        }
     }
 
     #[test]
