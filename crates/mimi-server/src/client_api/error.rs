@@ -10,6 +10,7 @@ use mimi_client_api::{AuthError, ErrorBody, ErrorCode};
 use mimi_store::StoreError;
 
 use crate::api_error::{ApiError, retry_after_value};
+use crate::fed::consent::ConsentError;
 use crate::provisioning::ProvisionError;
 
 /// A refused or failed client-API request.
@@ -92,12 +93,18 @@ impl ClientError {
         )
     }
 
-    /// A non-success answer of the peer a request was relayed to: its 4xx
-    /// status is kept (the caller sent something the hub refuses), 503 stays
-    /// 503 with its `Retry-After`, any other failure is a 502.
-    pub(crate) fn from_upstream(status: StatusCode, text: &str, retry_after: Option<u64>) -> Self {
+    /// A non-success answer of the peer `from` (a domain) a request went to:
+    /// its 4xx status is kept (the caller sent something the peer refuses),
+    /// 429 and 503 become 503 with its `Retry-After`, any other failure is a
+    /// 502.
+    pub(crate) fn from_upstream(
+        from: &str,
+        status: StatusCode,
+        text: &str,
+        retry_after: Option<u64>,
+    ) -> Self {
         let text: String = text.chars().take(200).collect();
-        let message = format!("the room's hub answered {status}: {text}");
+        let message = format!("{from} answered {status}: {text}");
         let code = match status {
             StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::BadRequest,
             StatusCode::FORBIDDEN => ErrorCode::Forbidden,
@@ -174,6 +181,30 @@ impl From<ApiError> for ClientError {
     }
 }
 
+impl From<ConsentError> for ClientError {
+    fn from(e: ConsentError) -> Self {
+        match e {
+            ConsentError::BadInput(what) => Self::bad_request(what),
+            // The caller's own user: registered clients have one, so this is
+            // a user removed since.
+            ConsentError::UnknownUser(user) => Self::not_found(format!("no such user: {user}")),
+            ConsentError::PeerStatus {
+                provider,
+                status,
+                text,
+                retry_after,
+            } => Self::from_upstream(
+                &provider,
+                status,
+                &text,
+                retry_after.map(|d| d.as_secs().max(1)),
+            ),
+            ConsentError::Peer(detail) => ApiError::Upstream(detail).into(),
+            ConsentError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ClientError {
     fn from(e: StoreError) -> Self {
         ApiError::from(e).into()
@@ -226,12 +257,17 @@ mod tests {
             ),
             (AuthError::Replayed.into(), 401, ErrorCode::Unauthenticated),
             (
-                ClientError::from_upstream(StatusCode::FORBIDDEN, "no", None),
+                ClientError::from_upstream("y.example", StatusCode::FORBIDDEN, "no", None),
                 403,
                 ErrorCode::Forbidden,
             ),
             (
-                ClientError::from_upstream(StatusCode::INTERNAL_SERVER_ERROR, "boom", None),
+                ClientError::from_upstream(
+                    "y.example",
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "boom",
+                    None,
+                ),
                 502,
                 ErrorCode::Upstream,
             ),

@@ -12,6 +12,8 @@
 //! calling client. Handlers:
 //! - [`account`]: registration, the hub's external sender, KeyPackages;
 //! - [`rooms`]: room creation, leaving a room's delivery;
+//! - [`consent`]: the caller's user's consent scopes: list, request, cancel,
+//!   grant, revoke;
 //! - [`relay`]: MIMI requests, answered here for rooms we host or relayed to
 //!   the room's hub over mutual TLS;
 //! - [`events`]: the caller's mailbox as long-poll pages or server-sent events.
@@ -22,6 +24,7 @@
 mod account;
 pub mod admin;
 pub mod auth;
+mod consent;
 mod error;
 mod events;
 mod relay;
@@ -64,6 +67,11 @@ pub fn router(state: AppState, admin_token: Option<String>) -> Router {
         .route(routes::ROOMS, post(rooms::create))
         .route(MEMBERSHIP_ROUTE, delete(rooms::leave))
         .route(MIMI_ROUTE, post(relay::mimi))
+        .route(routes::CONSENT, get(consent::list))
+        .route(routes::CONSENT_REQUEST, post(consent::request))
+        .route(routes::CONSENT_CANCEL, post(consent::cancel))
+        .route(routes::CONSENT_GRANT, post(consent::grant))
+        .route(routes::CONSENT_REVOKE, post(consent::revoke))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
@@ -127,6 +135,11 @@ fn route_label(pattern: &str) -> &'static str {
         routes::ROOMS,
         MEMBERSHIP_ROUTE,
         MIMI_ROUTE,
+        routes::CONSENT,
+        routes::CONSENT_REQUEST,
+        routes::CONSENT_CANCEL,
+        routes::CONSENT_GRANT,
+        routes::CONSENT_REVOKE,
         routes::EVENTS,
         routes::EVENTS_STREAM,
         routes::HEALTHZ,

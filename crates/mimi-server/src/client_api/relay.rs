@@ -257,6 +257,7 @@ async fn forward(
         });
     }
     Err(ClientError::from_upstream(
+        to.domain(),
         answer.status,
         &String::from_utf8_lossy(&answer.body),
         answer.retry_after.map(|d| d.as_secs()),

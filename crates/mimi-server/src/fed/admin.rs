@@ -1,7 +1,8 @@
 //! Admin routes for consent, discovery, abuse reports and asset hosts, on the
 //! internal listener behind the admin token (merged into
-//! [`crate::client_api`]'s admin router). They stand in for the provider's
-//! client API until it carries these operations.
+//! [`crate::client_api`]'s admin router). Users see and answer their own
+//! consent through the client API (decisions CAPI-8); these routes let the
+//! operator act for any local user.
 //!
 //! | method and path | body | answer |
 //! | --- | --- | --- |
@@ -57,6 +58,9 @@ impl From<ConsentError> for AdminError {
             ConsentError::BadInput(_) => StatusCode::BAD_REQUEST,
             ConsentError::UnknownUser(_) => StatusCode::NOT_FOUND,
             ConsentError::Peer(_) => StatusCode::BAD_GATEWAY,
+            // The other provider's refusal is the operator's to see as such.
+            ConsentError::PeerStatus { status, .. } if status.is_client_error() => *status,
+            ConsentError::PeerStatus { .. } => StatusCode::BAD_GATEWAY,
             ConsentError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Self(status, e.to_string())

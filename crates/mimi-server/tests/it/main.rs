@@ -8,6 +8,8 @@ mod auth;
 mod client_api;
 mod common;
 mod consent;
+mod consent_client;
+mod device;
 mod durability;
 mod identifier;
 mod limits;

@@ -2,6 +2,9 @@
 //! grant or revoke (protocol-06 §5.7). Each records our copy of the scope and,
 //! when the other user is elsewhere, tells their provider directly.
 
+use std::time::Duration;
+
+use axum::http::StatusCode;
 use mimi_proto::directory::{Endpoint, PathTarget};
 use mimi_proto::messages::{ConsentAction, ConsentEntry};
 use mimi_proto::{UserId, WireMessage as _};
@@ -21,9 +24,24 @@ pub enum ConsentError {
     /// The local user does not exist.
     #[error("no such user: {0}")]
     UnknownUser(UserId),
-    /// The other provider could not be reached or refused.
+    /// The other user's provider could not be reached.
     #[error("the other provider failed: {0}")]
     Peer(String),
+    /// The other user's provider answered with a failure status: a refusal
+    /// (4xx, e.g. 404 for a user it does not know), overload (429, 503) or
+    /// its own failure (5xx). Callers keep the status apart because a refusal
+    /// is the user's to fix and a failure is not.
+    #[error("{provider} answered {status}: {text}")]
+    PeerStatus {
+        /// The other provider's domain.
+        provider: String,
+        /// Its answer's status.
+        status: StatusCode,
+        /// Its answer's body as text, at most [`MAX_PEER_TEXT`] characters.
+        text: String,
+        /// Its `Retry-After`, if any.
+        retry_after: Option<Duration>,
+    },
     /// Storage failed.
     #[error("storage: {0}")]
     Store(#[from] StoreError),
@@ -163,11 +181,19 @@ impl AppState {
         if answer.status.is_success() {
             Ok(())
         } else {
-            Err(ConsentError::Peer(format!(
-                "{provider} answered {}: {}",
-                answer.status,
-                String::from_utf8_lossy(&answer.body)
-            )))
+            Err(ConsentError::PeerStatus {
+                provider: provider.domain().to_owned(),
+                status: answer.status,
+                text: String::from_utf8_lossy(&answer.body)
+                    .chars()
+                    .take(MAX_PEER_TEXT)
+                    .collect(),
+                retry_after: answer.retry_after,
+            })
         }
     }
 }
+
+/// Most characters of a peer's error text kept: it is shown to our user and
+/// operator, and a peer must not be able to fill our logs through it.
+pub const MAX_PEER_TEXT: usize = 200;

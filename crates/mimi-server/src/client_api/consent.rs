@@ -1,0 +1,187 @@
+//! `GET /client/v1/consent` and `POST /client/v1/consent/{request,cancel,grant,revoke}`
+//! (protocol-06 §5.7): a user sees and answers consent through their own
+//! client, not only through the operator's admin API.
+//!
+//! The acting user is always the caller's: the requester of a request or a
+//! cancel, the target of a grant or a revoke. The body names only the other
+//! user (and the room), so a client cannot act for anyone else (decisions
+//! CAPI-8). The work is [`AppState`]'s consent operations, shared with the
+//! admin routes: record our copy of the scope, tell the other user's
+//! provider directly.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use mimi_client_api::{Consent, ConsentChange, ConsentList, ConsentState as ApiConsentState};
+use mimi_proto::{ClientId, RoomId, UserId};
+use mimi_store::{ConsentRecord, ConsentScope, ConsentState};
+
+use super::auth::Caller;
+use super::error::{ClientError, json};
+use crate::state::AppState;
+
+/// `GET /client/v1/consent`: every scope the caller's user takes part in.
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Extension(Caller(client)): Extension<Caller>,
+) -> Result<Json<ConsentList>, ClientError> {
+    let user = user_of(&client)?;
+    let consents = state
+        .consents(&user)
+        .await?
+        .into_iter()
+        .map(to_json)
+        .collect();
+    Ok(Json(ConsentList { consents }))
+}
+
+/// `POST /client/v1/consent/request`: the caller's user asks `user`.
+pub(super) async fn request(
+    State(state): State<AppState>,
+    Extension(Caller(client)): Extension<Caller>,
+    body: Bytes,
+) -> Result<StatusCode, ClientError> {
+    change(&state, &client, Operation::Request, &body).await
+}
+
+/// `POST /client/v1/consent/cancel`: the caller's user withdraws a request.
+pub(super) async fn cancel(
+    State(state): State<AppState>,
+    Extension(Caller(client)): Extension<Caller>,
+    body: Bytes,
+) -> Result<StatusCode, ClientError> {
+    change(&state, &client, Operation::Cancel, &body).await
+}
+
+/// `POST /client/v1/consent/grant`: the caller's user consents to `user`.
+pub(super) async fn grant(
+    State(state): State<AppState>,
+    Extension(Caller(client)): Extension<Caller>,
+    body: Bytes,
+) -> Result<StatusCode, ClientError> {
+    change(&state, &client, Operation::Grant, &body).await
+}
+
+/// `POST /client/v1/consent/revoke`: the caller's user withdraws consent.
+pub(super) async fn revoke(
+    State(state): State<AppState>,
+    Extension(Caller(client)): Extension<Caller>,
+    body: Bytes,
+) -> Result<StatusCode, ClientError> {
+    change(&state, &client, Operation::Revoke, &body).await
+}
+
+/// What the caller does to a scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    Cancel,
+    Grant,
+    Request,
+    Revoke,
+}
+
+impl Operation {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Cancel => "cancel",
+            Self::Grant => "grant",
+            Self::Request => "request",
+            Self::Revoke => "revoke",
+        }
+    }
+
+    /// The scope with the caller's user in its role: the requester asks and
+    /// cancels, the target grants and revokes.
+    fn scope(self, me: UserId, other: UserId, room: Option<RoomId>) -> ConsentScope {
+        let (requester, target) = match self {
+            Self::Cancel | Self::Request => (me, other),
+            Self::Grant | Self::Revoke => (other, me),
+        };
+        ConsentScope {
+            requester,
+            target,
+            room,
+        }
+    }
+}
+
+async fn change(
+    state: &AppState,
+    client: &ClientId,
+    operation: Operation,
+    body: &[u8],
+) -> Result<StatusCode, ClientError> {
+    let change: ConsentChange = json(body)?;
+    let me = user_of(client)?;
+    let other =
+        UserId::parse(&change.user).map_err(|e| ClientError::bad_request(format!("user: {e}")))?;
+    if other == me {
+        return Err(ClientError::bad_request(
+            "user: consent is between two users, and this names the caller's own",
+        ));
+    }
+    let room = change
+        .room
+        .as_deref()
+        .map(RoomId::parse)
+        .transpose()
+        .map_err(|e| ClientError::bad_request(format!("room: {e}")))?;
+    let scope = operation.scope(me, other, room);
+    match operation {
+        Operation::Request => state.ask_consent(&scope).await?,
+        Operation::Cancel => state.cancel_consent(&scope).await?,
+        Operation::Grant => state.grant_consent(&scope).await?,
+        Operation::Revoke => state.revoke_consent(&scope).await?,
+    }
+    tracing::info!(
+        operation = operation.name(),
+        requester = %scope.requester,
+        target = %scope.target,
+        room = scope.room.as_ref().map_or("any", RoomId::as_str),
+        %client,
+        "consent changed by a client"
+    );
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's user. Registration accepts only clients of a user, so a
+/// client without one is our bug.
+fn user_of(client: &ClientId) -> Result<UserId, ClientError> {
+    client
+        .user()
+        .ok_or_else(|| ClientError::internal("registered client without a user"))
+}
+
+fn to_json(record: ConsentRecord) -> Consent {
+    Consent {
+        requester: record.scope.requester.as_str().to_owned(),
+        target: record.scope.target.as_str().to_owned(),
+        room: record.scope.room.map(|r| r.as_str().to_owned()),
+        state: match record.state {
+            ConsentState::Granted => ApiConsentState::Granted,
+            ConsentState::Requested => ApiConsentState::Requested,
+            ConsentState::Revoked => ApiConsentState::Revoked,
+        },
+        updated_at: record.updated_at.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_caller_takes_the_role_of_the_operation() {
+        let me = UserId::parse("mimi://b.example/u/bob").unwrap();
+        let other = UserId::parse("mimi://c.example/u/cathy").unwrap();
+        for operation in [Operation::Request, Operation::Cancel] {
+            let scope = operation.scope(me.clone(), other.clone(), None);
+            assert_eq!((&scope.requester, &scope.target), (&me, &other));
+        }
+        for operation in [Operation::Grant, Operation::Revoke] {
+            let scope = operation.scope(me.clone(), other.clone(), None);
+            assert_eq!((&scope.requester, &scope.target), (&other, &me));
+        }
+    }
+}
