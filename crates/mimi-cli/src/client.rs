@@ -22,6 +22,8 @@ use serde_json::{Value, json};
 
 use crate::exit;
 
+mod consent;
+
 const AFTER_HELP: &str = "\
 Exit codes:
   0  ok
@@ -41,7 +43,8 @@ Examples:
   mimi client --home ~/.mimi/alice add lunch bob@x.example
   mimi client --home ~/.mimi/alice send lunch 'Shall we meet at noon?'
   mimi client --home ~/.mimi/bob sync --wait 10
-  mimi client --home ~/.mimi/bob --json history lunch@x.example";
+  mimi client --home ~/.mimi/bob --json history lunch@x.example
+  mimi client --home ~/.mimi/bob consent grant alice@x.example";
 
 /// Arguments of `mimi client`.
 #[derive(Debug, Args)]
@@ -213,6 +216,9 @@ enum ClientCommand {
         #[arg(long)]
         limit: Option<usize>,
     },
+    /// See and answer consent: who may fetch whose KeyPackages to add them to rooms.
+    #[command(subcommand, after_help = consent::AFTER_HELP)]
+    Consent(consent::ConsentCommand),
 }
 
 /// A command's result: its JSON document and its text.
@@ -459,6 +465,7 @@ fn execute(home: &std::path::Path, command: ClientCommand) -> Result<Output, Ses
                 text,
             }
         }
+        ClientCommand::Consent(command) => consent::run(&s, command)?,
         ClientCommand::History { room, limit } => {
             let room = parse_room(&s, &room)?;
             let mut items = s.history(&room)?;

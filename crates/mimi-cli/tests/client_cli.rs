@@ -1,7 +1,8 @@
 //! `mimi client`, run as the built binary against the federation that
 //! `mimi demo --keep-running` leaves up: register, create a room, add a user
 //! of another provider, send, sync and read history as JSON, and the exit
-//! codes for a policy refusal (3), an unreachable server (4) and bad input (2).
+//! codes for a policy refusal (3), an unreachable server (4) and bad input (2);
+//! consent requested, listed and granted across providers.
 
 #![allow(clippy::unwrap_used)] // test helpers: a panic is the failure we want
 
@@ -334,6 +335,57 @@ fn the_client_cli_drives_a_room_across_providers() {
     assert_eq!(committed["room"], "mimi://x.example/r/garden");
     let members = ok(&frank, &["members", "garden"]);
     assert_eq!(members["members"].as_array().unwrap().len(), 1, "{members}");
+
+    // Consent: Frank asks Grace; she sees the request waiting for her and
+    // grants it for the garden; Frank's provider learns of the grant.
+    let doc = ok(&frank, &["consent", "request", "grace@z.example"]);
+    assert_eq!(doc["requester"], "mimi://x.example/u/frank", "{doc}");
+    assert_eq!(doc["target"], "mimi://z.example/u/grace", "{doc}");
+    let doc = ok(&grace, &["consent", "list", "--pending"]);
+    let pending = doc["consents"].as_array().unwrap();
+    assert_eq!(pending.len(), 1, "{doc}");
+    assert_eq!(pending[0]["requester"], "mimi://x.example/u/frank");
+    assert_eq!(pending[0]["role"], "target");
+    assert_eq!(pending[0]["state"], "requested");
+    let out = mimi(&grace, &["consent", "list"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("mimi://x.example/u/frank → you  any room  requested"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    ok(
+        &grace,
+        &[
+            "consent",
+            "grant",
+            "frank@x.example",
+            "--room",
+            "garden@x.example",
+        ],
+    );
+    let doc = ok(&frank, &["consent", "list"]);
+    assert!(
+        doc["consents"].as_array().unwrap().iter().any(|c| {
+            c["target"] == "mimi://z.example/u/grace"
+                && c["room"] == "mimi://x.example/r/garden"
+                && c["state"] == "granted"
+                && c["role"] == "requester"
+        }),
+        "{doc}"
+    );
+    // The request for any room still waits: the grant covers the garden only.
+    let doc = ok(&grace, &["consent", "list", "--pending"]);
+    assert_eq!(doc["consents"].as_array().unwrap().len(), 1, "{doc}");
+    assert!(doc["consents"][0]["room"].is_null(), "{doc}");
+    // A user that does not exist is bad input (exit 2).
+    let out = mimi(&frank, &["consent", "request", "nobody@z.example"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let status = demo.stop();
     assert!(status.success(), "the demo stopped with {status}");

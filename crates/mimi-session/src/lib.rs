@@ -15,6 +15,7 @@
 //! alice.add_user(&room, &bob, None)?;        // KeyPackage claimed through the hub
 //! let sent = alice.send_text(&room, "hi")?;
 //! let report = alice.sync(Some(Duration::from_secs(20)))?;   // long-poll
+//! alice.grant_consent(&bob, None)?;          // bob may fetch alice's KeyPackages
 //! ```
 //!
 //! A home directory holds the client database and `session.toml` ([`config`]);
@@ -26,6 +27,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+mod consent;
 mod error;
 mod rooms;
 mod send;
@@ -34,6 +36,7 @@ mod transport;
 mod view;
 
 pub use config::SessionConfig;
+pub use consent::{Consent, ConsentState};
 pub use error::SessionError;
 pub use rooms::{Committed, MAX_ATTEMPTS};
 pub use send::Sent;
