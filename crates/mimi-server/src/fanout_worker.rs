@@ -11,8 +11,9 @@
 //! has expired.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mimi_proto::directory::{Endpoint, PathTarget};
 use mimi_proto::messages::fanout::MAX_FANOUT_MESSAGES_PER_NOTIFY;
@@ -39,6 +40,11 @@ const LEASE_MS: u64 = 15_000;
 /// How often the worker looks for queues whose retry time has come (new
 /// entries wake it immediately).
 const POLL_INTERVAL: Duration = Duration::from_millis(200);
+
+/// How long a worker keeps sending a busy queue's next batches under one
+/// claim. Well below [`LEASE_MS`]: past the lease, another worker could claim
+/// the queue and send the same entries again.
+const MAX_HOLD: Duration = Duration::from_secs(5);
 
 /// How long shutdown waits for POSTs in flight to be acknowledged or failed.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
@@ -162,7 +168,11 @@ async fn run(state: AppState, retry: RetryPolicy, mut stopped: watch::Receiver<b
     }
 }
 
-/// Delivers one claimed batch and records the outcome.
+/// Delivers one claimed batch and, while its queue has more and the claim is
+/// young, the batches after it under the same lease; then records the outcome
+/// in one write. A busy queue thus costs one claim and one acknowledgement per
+/// hold instead of per POST, and its next POST leaves as soon as the follower
+/// answers the previous one (decisions FED-17).
 async fn deliver(
     state: AppState,
     mut batch: OutboxBatch,
@@ -177,10 +187,80 @@ async fn deliver(
     {
         batch.entries.retain(|e| (e.event_seq, e.part) <= end);
     }
-    limit_batch(&mut batch, state.limits.max_body_bytes);
-    let Some(last) = batch.entries.last().map(|e| (e.event_seq, e.part)) else {
-        return;
-    };
+    let held_since = Instant::now();
+    // The last batch the follower took, not yet acknowledged in the store.
+    let mut delivered: Option<OutboxBatch> = None;
+    loop {
+        limit_batch(&mut batch, state.limits.max_body_bytes);
+        let Some(last) = batch.entries.last().map(|e| (e.event_seq, e.part)) else {
+            break;
+        };
+        match post(&state, &batch).await {
+            Ok(()) => {
+                lock(&attempted).remove(&key);
+                record_delivery(&state, &batch);
+                let next = if held_since.elapsed() < MAX_HOLD {
+                    state
+                        .store
+                        .next_outbox_batch(&batch, mimi_store::MAX_OUTBOX_BATCH)
+                        .await
+                } else {
+                    Ok(None)
+                };
+                delivered = Some(batch);
+                match next {
+                    Ok(Some(next)) => batch = next,
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading the next outbox batch failed");
+                        break;
+                    }
+                }
+            }
+            Err((error, retry_after)) => {
+                lock(&attempted).insert(key, last);
+                state.metrics.fanout_retries.fetch_add(1, Relaxed);
+                let backoff = retry.delay(batch.attempts, rand::thread_rng().r#gen::<f64>());
+                let wait = retry_after.map_or(backoff, |after| after.max(backoff));
+                let retry_at = Timestamp(state.now_ms())
+                    .plus_millis(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
+                tracing::info!(
+                    room = %batch.room,
+                    destination = %batch.destination,
+                    attempts = batch.attempts + 1,
+                    retry_in_ms = wait.as_millis() as u64,
+                    %error,
+                    "notify failed; will retry"
+                );
+                let failed = match &delivered {
+                    Some(done) => {
+                        state
+                            .store
+                            .fail_outbox_after(done, &batch, &error, retry_at)
+                            .await
+                    }
+                    None => state.store.fail_outbox(&batch, &error, retry_at).await,
+                };
+                if let Err(e) = failed {
+                    log_store_outcome(&batch, &e);
+                }
+                return;
+            }
+        }
+    }
+    if let Some(done) = delivered
+        && let Err(e) = state
+            .store
+            .ack_outbox(&done, Timestamp(state.now_ms()))
+            .await
+    {
+        log_store_outcome(&done, &e);
+    }
+}
+
+/// POSTs `batch` to its follower as one notify body: `Err` holds what went
+/// wrong and the follower's `Retry-After`, if any.
+async fn post(state: &AppState, batch: &OutboxBatch) -> Result<(), (String, Option<Duration>)> {
     let mut body = Vec::with_capacity(batch.entries.iter().map(|e| e.payload.len()).sum());
     for entry in &batch.entries {
         body.extend_from_slice(&entry.payload);
@@ -193,56 +273,30 @@ async fn deliver(
             .post(&batch.destination, Endpoint::Notify, &target, body),
     )
     .await;
-    let failure = match sent {
-        Ok(Ok(response)) if response.status.is_success() => None,
-        Ok(Ok(response)) => Some((
+    match sent {
+        Ok(Ok(response)) if response.status.is_success() => Ok(()),
+        Ok(Ok(response)) => Err((
             format!("{} answered {}", batch.destination, response.status),
             response.retry_after,
         )),
-        Ok(Err(e)) => Some((e.to_string(), None)),
-        Err(_) => Some(("notify timed out".to_owned(), None)),
-    };
+        Ok(Err(e)) => Err((e.to_string(), None)),
+        Err(_) => Err(("notify timed out".to_owned(), None)),
+    }
+}
+
+/// Counts a batch the follower took, and how long each entry waited.
+fn record_delivery(state: &AppState, batch: &OutboxBatch) {
     let now_ms = state.now_ms();
     let metrics = &state.metrics;
-    use std::sync::atomic::Ordering::Relaxed;
-    match failure {
-        None => {
-            lock(&attempted).remove(&key);
-            match state.store.ack_outbox(&batch, Timestamp(now_ms)).await {
-                Ok(()) => {
-                    metrics.fanout_posts.fetch_add(1, Relaxed);
-                    metrics
-                        .fanout_delivered
-                        .fetch_add(batch.entries.len() as u64, Relaxed);
-                    for e in &batch.entries {
-                        let waited = now_ms.saturating_sub(e.enqueued_at.0);
-                        metrics
-                            .fanout_latency
-                            .observe(Duration::from_millis(waited));
-                    }
-                }
-                Err(e) => log_store_outcome(&batch, &e),
-            }
-        }
-        Some((error, retry_after)) => {
-            lock(&attempted).insert(key, last);
-            metrics.fanout_retries.fetch_add(1, Relaxed);
-            let backoff = retry.delay(batch.attempts, rand::thread_rng().r#gen::<f64>());
-            let wait = retry_after.map_or(backoff, |after| after.max(backoff));
-            let retry_at =
-                Timestamp(now_ms).plus_millis(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
-            tracing::info!(
-                room = %batch.room,
-                destination = %batch.destination,
-                attempts = batch.attempts + 1,
-                retry_in_ms = wait.as_millis() as u64,
-                %error,
-                "notify failed; will retry"
-            );
-            if let Err(e) = state.store.fail_outbox(&batch, &error, retry_at).await {
-                log_store_outcome(&batch, &e);
-            }
-        }
+    metrics.fanout_posts.fetch_add(1, Relaxed);
+    metrics
+        .fanout_delivered
+        .fetch_add(batch.entries.len() as u64, Relaxed);
+    for e in &batch.entries {
+        let waited = now_ms.saturating_sub(e.enqueued_at.0);
+        metrics
+            .fanout_latency
+            .observe(Duration::from_millis(waited));
     }
 }
 

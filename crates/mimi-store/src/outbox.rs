@@ -2,7 +2,8 @@
 //!
 //! Entries are written by [`RoomTxn::commit`](crate::RoomTxn::commit) in the same
 //! transaction as the event they deliver. A worker [claims](Store::claim_outbox) the head of
-//! one queue under a lease, delivers it, then [acknowledges](Store::ack_outbox) it (or
+//! one queue under a lease, delivers it (and, while the queue stays busy, [the next
+//! batches](Store::next_outbox_batch) under the same lease), then [acknowledges](Store::ack_outbox) it (or
 //! [records a failure](Store::fail_outbox) with the retry time). Only one worker, across all
 //! instances, holds a queue at a time, so a destination never sees entries out of order; a
 //! crashed worker's lease expires and the queue is claimed again (draft §5.5: the follower
@@ -88,17 +89,7 @@ impl Store {
             .fetch_all(&mut *c)
             .await)?;
         tx.commit().await?;
-        let entries = rows
-            .into_iter()
-            .map(|(event_seq, part, payload, enqueued_at)| {
-                Ok(OutboxEntry {
-                    event_seq: from_db(event_seq, "event sequence number")?,
-                    part: u32_from_db(part, "outbox part")?,
-                    payload,
-                    enqueued_at: ts_from_db(enqueued_at)?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let entries = entries_from_rows(rows)?;
         Ok(Some(OutboxBatch {
             room: id_from_db(&room, "room id")?,
             destination: id_from_db(&destination, "destination")?,
@@ -108,41 +99,61 @@ impl Store {
         }))
     }
 
-    /// Removes a delivered batch and releases its queue.
+    /// The queue's entries after `delivered` (a batch of this queue, POSTed and answered but
+    /// not yet acknowledged), under the same lease: the worker holding a busy queue sends its
+    /// next batch without a write in between, and one [`Store::ack_outbox`] of the last batch
+    /// then removes every batch before it too. Reads only (no transaction on the writer).
+    /// `None` when nothing follows.
+    ///
+    /// The caller must still hold the lease: stop continuing well before `lease_ms` of the
+    /// claim has passed, or another worker may claim the queue and send the same entries.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidInput`] for a zero `max_entries`.
+    pub async fn next_outbox_batch(
+        &self,
+        delivered: &OutboxBatch,
+        max_entries: u32,
+    ) -> Result<Option<OutboxBatch>, StoreError> {
+        if max_entries == 0 {
+            return Err(StoreError::InvalidInput("max_entries must be positive"));
+        }
+        let Some(last) = delivered.entries.last() else {
+            return Ok(None);
+        };
+        let limit = i64::from(max_entries.min(MAX_OUTBOX_BATCH));
+        let rows: Vec<(i64, i64, Vec<u8>, i64)> = with_reader!(self.pools(), p => sqlx::query_as(
+                "SELECT event_seq, part, payload, enqueued_at FROM outbox \
+                 WHERE room_id = $1 AND destination = $2 \
+                 AND (event_seq > $3 OR (event_seq = $3 AND part > $4)) \
+                 ORDER BY event_seq, part LIMIT $5")
+            .bind(delivered.room.as_str())
+            .bind(delivered.destination.as_str())
+            .bind(to_db(last.event_seq, "event sequence number above i64::MAX")?)
+            .bind(i64::from(last.part))
+            .bind(limit)
+            .fetch_all(p)
+            .await)?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(OutboxBatch {
+            room: delivered.room.clone(),
+            destination: delivered.destination.clone(),
+            attempts: 0,
+            entries: entries_from_rows(rows)?,
+            lease: delivered.lease,
+        }))
+    }
+
+    /// Removes a delivered batch (and every entry before it) and releases its queue.
     ///
     /// # Errors
     /// [`Conflict::LeaseLost`] if the lease expired and another worker claimed the queue;
     /// nothing is removed then.
     pub async fn ack_outbox(&self, batch: &OutboxBatch, now: Timestamp) -> Result<(), StoreError> {
-        let mut tx = self.pools().begin_write().await?;
-        let deleted = match batch.entries.last() {
-            None => 0,
-            Some(last) => with_conn!(tx.conn(), c => sqlx::query(
-                        "DELETE FROM outbox WHERE room_id = $1 AND destination = $2 \
-                         AND (event_seq < $3 OR (event_seq = $3 AND part <= $4))")
-                    .bind(batch.room.as_str())
-                    .bind(batch.destination.as_str())
-                    .bind(to_db(last.event_seq, "event sequence number above i64::MAX")?)
-                    .bind(i64::from(last.part))
-                    .execute(&mut *c)
-                    .await.map(|r| r.rows_affected()))?,
-        };
-        let released = with_conn!(tx.conn(), c => sqlx::query(
-                "UPDATE outbox_queues SET pending = pending - $1, lease_token = NULL, \
-                 lease_until = NULL, attempts = 0, last_error = NULL, next_attempt_at = $2 \
-                 WHERE room_id = $3 AND destination = $4 AND lease_token = $5")
-            .bind(to_db(deleted, "count")?)
-            .bind(ts_to_db(now)?)
-            .bind(batch.room.as_str())
-            .bind(batch.destination.as_str())
-            .bind(batch.lease)
-            .execute(&mut *c)
-            .await.map(|r| r.rows_affected()))?;
-        if released != 1 {
-            tx.rollback().await?;
-            return Err(StoreError::Conflict(Conflict::LeaseLost));
-        }
-        tx.commit().await
+        self.release_outbox(batch, Some(batch), Release::Delivered(now))
+            .await
     }
 
     /// Records a failed delivery: the queue keeps its entries, counts the attempt, and is not
@@ -156,18 +167,74 @@ impl Store {
         error: &str,
         retry_at: Timestamp,
     ) -> Result<(), StoreError> {
+        self.release_outbox(batch, None, Release::Failed { error, retry_at })
+            .await
+    }
+
+    /// As [`Store::fail_outbox`] for `failed`, a batch from [`Store::next_outbox_batch`],
+    /// after `delivered` (an earlier batch under the same lease) was answered: `delivered` and
+    /// everything before it leave the outbox in the same transaction.
+    ///
+    /// # Errors
+    /// [`Conflict::LeaseLost`] if the lease is no longer held; nothing is removed then.
+    pub async fn fail_outbox_after(
+        &self,
+        delivered: &OutboxBatch,
+        failed: &OutboxBatch,
+        error: &str,
+        retry_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.release_outbox(failed, Some(delivered), Release::Failed { error, retry_at })
+            .await
+    }
+
+    /// Removes the entries up to `delivered`'s last, then releases `held`'s lease as `how`.
+    async fn release_outbox(
+        &self,
+        held: &OutboxBatch,
+        delivered: Option<&OutboxBatch>,
+        how: Release<'_>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pools().begin_write().await?;
-        let released = with_conn!(tx.conn(), c => sqlx::query(
-                "UPDATE outbox_queues SET lease_token = NULL, lease_until = NULL, \
-                 attempts = attempts + 1, last_error = $1, next_attempt_at = $2 \
-                 WHERE room_id = $3 AND destination = $4 AND lease_token = $5")
-            .bind(truncate_utf8(error, MAX_LAST_ERROR_LEN))
-            .bind(ts_to_db(retry_at)?)
-            .bind(batch.room.as_str())
-            .bind(batch.destination.as_str())
-            .bind(batch.lease)
-            .execute(&mut *c)
-            .await.map(|r| r.rows_affected()))?;
+        let deleted = match delivered.and_then(|d| d.entries.last()) {
+            None => 0,
+            Some(last) => with_conn!(tx.conn(), c => sqlx::query(
+                        "DELETE FROM outbox WHERE room_id = $1 AND destination = $2 \
+                         AND (event_seq < $3 OR (event_seq = $3 AND part <= $4))")
+                    .bind(held.room.as_str())
+                    .bind(held.destination.as_str())
+                    .bind(to_db(last.event_seq, "event sequence number above i64::MAX")?)
+                    .bind(i64::from(last.part))
+                    .execute(&mut *c)
+                    .await.map(|r| r.rows_affected()))?,
+        };
+        let deleted = to_db(deleted, "count")?;
+        let released = match how {
+            Release::Delivered(now) => with_conn!(tx.conn(), c => sqlx::query(
+                    "UPDATE outbox_queues SET pending = pending - $1, lease_token = NULL, \
+                     lease_until = NULL, attempts = 0, last_error = NULL, next_attempt_at = $2 \
+                     WHERE room_id = $3 AND destination = $4 AND lease_token = $5")
+                .bind(deleted)
+                .bind(ts_to_db(now)?)
+                .bind(held.room.as_str())
+                .bind(held.destination.as_str())
+                .bind(held.lease)
+                .execute(&mut *c)
+                .await.map(|r| r.rows_affected()))?,
+            Release::Failed { error, retry_at } => with_conn!(tx.conn(), c => sqlx::query(
+                    "UPDATE outbox_queues SET pending = pending - $1, lease_token = NULL, \
+                     lease_until = NULL, attempts = attempts + 1, last_error = $2, \
+                     next_attempt_at = $3 \
+                     WHERE room_id = $4 AND destination = $5 AND lease_token = $6")
+                .bind(deleted)
+                .bind(truncate_utf8(error, MAX_LAST_ERROR_LEN))
+                .bind(ts_to_db(retry_at)?)
+                .bind(held.room.as_str())
+                .bind(held.destination.as_str())
+                .bind(held.lease)
+                .execute(&mut *c)
+                .await.map(|r| r.rows_affected()))?,
+        };
         if released != 1 {
             tx.rollback().await?;
             return Err(StoreError::Conflict(Conflict::LeaseLost));
@@ -206,6 +273,28 @@ impl Store {
         row.map(|(attempts, last_error)| Ok((u32_from_db(attempts, "attempts")?, last_error)))
             .transpose()
     }
+}
+
+/// How a held queue is let go.
+enum Release<'a> {
+    /// Its batch was delivered at this time.
+    Delivered(Timestamp),
+    /// Its batch failed; retry after `retry_at`.
+    Failed { error: &'a str, retry_at: Timestamp },
+}
+
+/// Outbox rows `(event_seq, part, payload, enqueued_at)` as entries.
+fn entries_from_rows(rows: Vec<(i64, i64, Vec<u8>, i64)>) -> Result<Vec<OutboxEntry>, StoreError> {
+    rows.into_iter()
+        .map(|(event_seq, part, payload, enqueued_at)| {
+            Ok(OutboxEntry {
+                event_seq: from_db(event_seq, "event sequence number")?,
+                part: u32_from_db(part, "outbox part")?,
+                payload,
+                enqueued_at: ts_from_db(enqueued_at)?,
+            })
+        })
+        .collect()
 }
 
 /// Enqueues `fanout` for event `seq` of `room`. Called inside the accepting transaction, which

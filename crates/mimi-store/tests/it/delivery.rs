@@ -13,6 +13,7 @@ use crate::common::{
 on_both_backends!(
     outbox_keeps_order_per_destination,
     leases_expire_and_failures_back_off,
+    a_held_queue_continues_and_settles_in_one_write,
     inbox_dedups_per_hub,
     mailbox_cursor_resumes,
     wakes_follow_commits,
@@ -171,6 +172,100 @@ async fn leases_expire_and_failures_back_off(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(store.outbox_len().await.unwrap(), 0);
+}
+
+async fn a_held_queue_continues_and_settles_in_one_write(db: &TestDb) {
+    let store = &db.store;
+    let r = room("clubhouse");
+    let b = provider("b.example");
+    create_room(store, &r).await;
+    let commit = |i: u32| {
+        let b = b.clone();
+        let r = r.clone();
+        async move {
+            let txn = store.lock_room(&r).await.unwrap();
+            let event = message(txn.version(), &format!("m{i}"), std::slice::from_ref(&b));
+            txn.commit(&event).await.unwrap();
+        }
+    };
+    let payloads = |batch: &mimi_store::OutboxBatch| -> Vec<String> {
+        batch
+            .entries
+            .iter()
+            .map(|e| String::from_utf8(e.payload.clone()).unwrap())
+            .collect()
+    };
+    for i in 1..=3 {
+        commit(i).await;
+    }
+    let first = store
+        .claim_outbox(later(0), LEASE_MS, 2)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(payloads(&first), ["m1>b.example", "m2>b.example"]);
+    // Entries accepted while the first batch is in flight are read after it.
+    commit(4).await;
+    let second = store.next_outbox_batch(&first, 10).await.unwrap().unwrap();
+    assert_eq!(payloads(&second), ["m3>b.example", "m4>b.example"]);
+    assert!(
+        store
+            .next_outbox_batch(&second, 10)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        store.next_outbox_batch(&second, 0).await,
+        Err(StoreError::InvalidInput(_))
+    ));
+    // Still held: nobody else claims the queue meanwhile.
+    assert!(
+        store
+            .claim_outbox(later(1), LEASE_MS, 10)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // The second batch fails after the first was delivered: the first leaves
+    // the outbox, the second waits for its retry.
+    commit(5).await;
+    store
+        .fail_outbox_after(&first, &second, "follower down", later(5_000))
+        .await
+        .unwrap();
+    assert_eq!(store.outbox_len().await.unwrap(), 3);
+    assert_eq!(
+        store.outbox_queue_state(&r, &b).await.unwrap(),
+        Some((1, Some("follower down".to_owned())))
+    );
+    let retry = store
+        .claim_outbox(later(5_000), LEASE_MS, 10)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        payloads(&retry),
+        ["m3>b.example", "m4>b.example", "m5>b.example"]
+    );
+    // Acknowledging the last batch of a hold removes everything before it.
+    let third = store.next_outbox_batch(&retry, 10).await.unwrap();
+    assert!(third.is_none());
+    store.ack_outbox(&retry, later(5_001)).await.unwrap();
+    assert_eq!(store.outbox_len().await.unwrap(), 0);
+    assert_eq!(
+        store.outbox_queue_state(&r, &b).await.unwrap(),
+        Some((0, None))
+    );
+    // A new entry makes the queue claimable again: `pending` stayed exact.
+    commit(6).await;
+    let next = store
+        .claim_outbox(later(5_002), LEASE_MS, 10)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(payloads(&next), ["m6>b.example"]);
 }
 
 async fn inbox_dedups_per_hub(db: &TestDb) {
