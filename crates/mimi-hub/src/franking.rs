@@ -133,7 +133,7 @@ impl Hub {
         verify_with_label(
             self.crypto(),
             CIPHERSUITE.signature_algorithm(),
-            &SignaturePublicKey::from(self.keys().signer().to_public_vec()),
+            &SignaturePublicKey::from(self.keys().public_key().to_vec()),
             FRANKING_INTEGRITY_LABEL,
             &tbs,
             &frank.franking_integrity_signature,
