@@ -171,6 +171,7 @@ async fn fanout(args: FanoutArgs) -> BenchResult<String> {
     // Every message made up front: encryption is the client's cost, not the
     // server's.
     let total = args.warmup + args.messages;
+    eprintln!("mimi bench: three servers up; encrypting {total} messages");
     let mut bodies = Vec::with_capacity(total);
     let mut index = HashMap::with_capacity(total);
     for i in 0..total {
@@ -223,6 +224,10 @@ async fn fanout(args: FanoutArgs) -> BenchResult<String> {
         interval,
     )
     .await?;
+    eprintln!(
+        "mimi bench: warm-up done; measuring {} messages",
+        args.messages
+    );
     let cpu_before = process_cpu();
     let started = Instant::now();
     submit_range(
