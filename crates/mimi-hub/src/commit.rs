@@ -18,6 +18,7 @@ use crate::hub::Hub;
 use crate::parse::parse_commit;
 use crate::policy::{actor_of, change_of, change_of_in, claims_of};
 use crate::room::{Room, client_of};
+use crate::tree::ratchet_tree_bytes;
 
 /// A commit as it arrives in a `HandshakeBundle` (protocol-06 §5.3).
 #[derive(Debug)]
@@ -319,11 +320,7 @@ impl Room {
             let message = welcome
                 .tls_serialize_detached()
                 .map_err(|_| HubError::Internal("Welcome does not serialize"))?;
-            let ratchet_tree = self
-                .group
-                .export_ratchet_tree()
-                .tls_serialize_detached()
-                .map_err(|_| HubError::Internal("ratchet tree does not serialize"))?;
+            let ratchet_tree = ratchet_tree_bytes(self.group.treesync())?;
             let mut owners = BTreeSet::new();
             for r in &welcome_refs {
                 // A KeyPackage not fetched through this hub routes nowhere; the

@@ -12,6 +12,7 @@ use crate::commit::Accepted;
 use crate::error::HubError;
 use crate::hub::Hub;
 use crate::room::{PendingJoiner, Room};
+use crate::tree::ratchet_tree_bytes;
 
 /// Most clients that may hold a fetched GroupInfo without having joined yet.
 /// Bounds the bookkeeping a flood of groupInfo requests can cause.
@@ -87,11 +88,7 @@ impl Room {
                 join_code: join_code.map(<[u8]>::to_vec),
             },
         );
-        let ratchet_tree = self
-            .group
-            .export_ratchet_tree()
-            .tls_serialize_detached()
-            .map_err(|_| HubError::Internal("ratchet tree does not serialize"))?;
+        let ratchet_tree = ratchet_tree_bytes(self.group.treesync())?;
         Ok(JoinMaterial {
             path,
             group_info: self.group_info.clone(),

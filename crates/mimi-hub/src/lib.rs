@@ -21,6 +21,7 @@ mod policy;
 mod proposal;
 pub mod room;
 mod snapshot;
+mod tree;
 
 pub use commit::{Accepted, CommitBundle};
 pub use error::{HubError, UpdateCode};
