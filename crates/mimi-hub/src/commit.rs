@@ -239,10 +239,8 @@ impl Room {
             .filter_map(|leaf| client_of(leaf.credential()))
             .map(|c| c.as_uri().provider())
             .collect();
-        let welcome_refs = match &bundle.welcome {
-            Some(w) => welcome_new_members(w)?,
-            None => Vec::new(),
-        };
+        let welcome = bundle.welcome.map(welcome_parts).transpose()?;
+        let welcome_refs = welcome.as_ref().map_or(&[][..], |(_, refs)| refs);
         if staged.add_proposals().next().is_some() && welcome_refs.is_empty() {
             return Err(HubError::Malformed(
                 "a commit that adds members needs a Welcome",
@@ -260,7 +258,7 @@ impl Room {
         // The GroupInfo must match the new epoch, which exists only after the
         // merge, so check it against the staged commit: this also proves the
         // committer computed the same room state as the hub.
-        let group_info = Self::check_group_info_context(&staged, &bundle.group_info)?;
+        let group_info = Self::check_group_info_context(&staged, bundle.group_info)?;
         self.group
             .merge_commit(&self.storage, staged)
             .map_err(|_| HubError::Internal("merging a validated commit failed"))?;
@@ -316,10 +314,7 @@ impl Room {
                 },
             })
             .collect();
-        if let Some(welcome) = bundle.welcome {
-            let message = welcome
-                .tls_serialize_detached()
-                .map_err(|_| HubError::Internal("Welcome does not serialize"))?;
+        if let Some((message, welcome_refs)) = welcome {
             let ratchet_tree = ratchet_tree_bytes(self.group.treesync())?;
             let mut owners = BTreeSet::new();
             for r in &welcome_refs {
@@ -358,19 +353,26 @@ fn proposal_ref(
     }
 }
 
-/// The KeyPackageRefs a Welcome is encrypted to (`secrets[*].new_member`).
-fn welcome_new_members(welcome: &MlsMessageIn) -> Result<Vec<Vec<u8>>, HubError> {
-    let MlsMessageBodyIn::Welcome(w) = welcome.clone().extract() else {
+/// A Welcome's bytes, as fanned out, and the KeyPackageRefs it is encrypted
+/// to (`secrets[*].new_member`). Serialized first, so the message is then
+/// taken apart by value rather than cloned.
+fn welcome_parts(welcome: MlsMessageIn) -> Result<(Vec<u8>, Vec<Vec<u8>>), HubError> {
+    let bytes = welcome
+        .tls_serialize_detached()
+        .map_err(|_| HubError::Internal("Welcome does not serialize"))?;
+    let MlsMessageBodyIn::Welcome(w) = welcome.extract() else {
         return Err(HubError::Malformed("welcome field does not hold a Welcome"));
     };
-    w.secrets()
+    let refs = w
+        .secrets()
         .iter()
         .map(|s| {
             s.new_member()
                 .tls_serialize_detached()
                 .map_err(|_| HubError::Internal("KeyPackageRef does not serialize"))
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((bytes, refs))
 }
 
 /// A state holding nothing, to drop the old effective state cheaply.

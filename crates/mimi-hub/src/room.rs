@@ -8,7 +8,7 @@ use openmls::group::PublicGroup;
 use openmls::group::StagedCommit;
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{
-    BasicCredential, Credential, GroupId, LeafNodeIndex, MlsMessageBodyIn, MlsMessageIn,
+    Credential, CredentialType, GroupId, LeafNodeIndex, MlsMessageBodyIn, MlsMessageIn,
     MlsMessageOut, OpenMlsSignaturePublicKey, ProposalStore, RatchetTreeIn, Verifiable as _,
 };
 use openmls_memory_storage::MemoryStorage;
@@ -250,10 +250,15 @@ impl Room {
 
     /// Providers with at least one member client, plus the hub itself.
     pub fn member_providers(&self, hub: &ProviderId) -> BTreeSet<ProviderId> {
-        let mut out: BTreeSet<ProviderId> = self
-            .committed
-            .members()
-            .map(|(c, _)| c.as_uri().provider())
+        // Many clients share a provider: find the distinct domains first, and
+        // build a `ProviderId` (which parses a URI) once per provider.
+        let mut domains: BTreeMap<&str, &ClientId> = BTreeMap::new();
+        for (client, _) in self.committed.members() {
+            domains.entry(client.domain()).or_insert(client);
+        }
+        let mut out: BTreeSet<ProviderId> = domains
+            .into_values()
+            .map(|c| c.as_uri().provider())
             .collect();
         out.insert(hub.clone());
         out
@@ -269,9 +274,6 @@ impl Room {
         &self.effective
     }
 
-    /// Verifies a committer-supplied GroupInfo against a staged (not yet
-    /// merged) commit: it must carry the new GroupContext and be signed with the
-    /// committer's leaf key (the new leaf from the update path, if any).
     /// Checks a committer's GroupInfo against the staged epoch: same
     /// GroupContext (which proves the committer computed the room state the
     /// hub did, decisions HUB-6). Returns its bytes, to keep until the next
@@ -279,9 +281,13 @@ impl Room {
     /// before it is first served.
     pub(crate) fn check_group_info_context(
         staged: &StagedCommit,
-        group_info: &MlsMessageIn,
+        group_info: MlsMessageIn,
     ) -> Result<Vec<u8>, HubError> {
-        let MlsMessageBodyIn::GroupInfo(verifiable) = group_info.clone().extract() else {
+        // Serialized first, so the message is then taken apart by value.
+        let bytes = group_info
+            .tls_serialize_detached()
+            .map_err(|_| HubError::Internal("GroupInfo does not serialize"))?;
+        let MlsMessageBodyIn::GroupInfo(verifiable) = group_info.extract() else {
             return Err(HubError::Malformed(
                 "groupInfoOption does not hold a GroupInfo",
             ));
@@ -291,9 +297,7 @@ impl Room {
                 "GroupInfo does not match the new epoch",
             ));
         }
-        group_info
-            .tls_serialize_detached()
-            .map_err(|_| HubError::Internal("GroupInfo does not serialize"))
+        Ok(bytes)
     }
 
     /// Verifies the current GroupInfo's signature with its committer's leaf
@@ -348,7 +352,11 @@ pub fn group_id_of(room: &RoomId) -> GroupId {
 /// The client id in a leaf credential, if it is a basic credential holding a
 /// canonical client URI with a user segment.
 pub fn client_of(credential: &Credential) -> Option<ClientId> {
-    let basic = BasicCredential::try_from(credential.clone()).ok()?;
-    let client = ClientId::parse_canonical(basic.identity()).ok()?;
+    // A basic credential's content is its identity (RFC 9420 §5.3); reading it
+    // in place spares `BasicCredential::try_from` a copy of the credential.
+    if credential.credential_type() != CredentialType::Basic {
+        return None;
+    }
+    let client = ClientId::parse_canonical(credential.serialized_content()).ok()?;
     client.user().is_some().then_some(client)
 }
