@@ -118,6 +118,52 @@ pub struct EventsPage {
     pub events: Vec<Event>,
 }
 
+/// What a user does to a consent scope through the client API. The caller's
+/// user always acts (decisions CAPI-8): as the requester of a request or a
+/// cancel, as the target of a grant or a revoke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentOperation {
+    /// Ask the other user for consent.
+    Request,
+    /// Withdraw a pending request.
+    Cancel,
+    /// Consent to the other user fetching the caller's KeyPackages.
+    Grant,
+    /// Withdraw consent.
+    Revoke,
+}
+
+impl ConsentOperation {
+    /// Its name, as in its route and in logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Request => "request",
+            Self::Cancel => "cancel",
+            Self::Grant => "grant",
+            Self::Revoke => "revoke",
+        }
+    }
+
+    /// Its `POST` route.
+    pub fn route(self) -> &'static str {
+        match self {
+            Self::Request => crate::routes::CONSENT_REQUEST,
+            Self::Cancel => crate::routes::CONSENT_CANCEL,
+            Self::Grant => crate::routes::CONSENT_GRANT,
+            Self::Revoke => crate::routes::CONSENT_REVOKE,
+        }
+    }
+
+    /// `(requester, target)` of the scope when the caller's user is `me` and
+    /// the body names `other`.
+    pub fn roles<T>(self, me: T, other: T) -> (T, T) {
+        match self {
+            Self::Request | Self::Cancel => (me, other),
+            Self::Grant | Self::Revoke => (other, me),
+        }
+    }
+}
+
 /// `POST /client/v1/consent/{request,cancel,grant,revoke}`: one consent
 /// scope, seen from the caller (protocol-06 §5.7).
 ///
@@ -210,6 +256,20 @@ pub enum ErrorCode {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn each_consent_operation_has_its_route_and_the_caller_its_role() {
+        use ConsentOperation::*;
+        for operation in [Request, Cancel, Grant, Revoke] {
+            let route = operation.route();
+            assert_eq!(route.rsplit('/').next(), Some(operation.name()), "{route}");
+        }
+        assert_eq!(Request.roles("me", "other"), ("me", "other"));
+        assert_eq!(Cancel.roles("me", "other"), ("me", "other"));
+        assert_eq!(Grant.roles("me", "other"), ("other", "me"));
+        assert_eq!(Revoke.roles("me", "other"), ("other", "me"));
+    }
+
     use super::*;
 
     #[test]

@@ -11,7 +11,7 @@ use crate::error::SessionError;
 use crate::session::{Session, json};
 use crate::transport::Body;
 
-pub use mimi_client_api::{Consent, ConsentState};
+pub use mimi_client_api::{Consent, ConsentOperation, ConsentState};
 
 impl Session {
     /// Every consent scope our user takes part in, most recently changed
@@ -37,7 +37,7 @@ impl Session {
         target: &UserId,
         room: Option<&RoomId>,
     ) -> Result<(), SessionError> {
-        self.change_consent(routes::CONSENT_REQUEST, target, room)
+        self.change_consent(ConsentOperation::Request, target, room)
     }
 
     /// Withdraws our pending request to `target`. A scope already answered
@@ -50,7 +50,7 @@ impl Session {
         target: &UserId,
         room: Option<&RoomId>,
     ) -> Result<(), SessionError> {
-        self.change_consent(routes::CONSENT_CANCEL, target, room)
+        self.change_consent(ConsentOperation::Cancel, target, room)
     }
 
     /// Lets `requester` fetch our KeyPackages, for `room` or for any room.
@@ -65,7 +65,7 @@ impl Session {
         requester: &UserId,
         room: Option<&RoomId>,
     ) -> Result<(), SessionError> {
-        self.change_consent(routes::CONSENT_GRANT, requester, room)
+        self.change_consent(ConsentOperation::Grant, requester, room)
     }
 
     /// Withdraws the consent `requester` had (or refuses a pending request),
@@ -79,12 +79,16 @@ impl Session {
         requester: &UserId,
         room: Option<&RoomId>,
     ) -> Result<(), SessionError> {
-        self.change_consent(routes::CONSENT_REVOKE, requester, room)
+        self.change_consent(ConsentOperation::Revoke, requester, room)
     }
 
-    fn change_consent(
+    /// Does `operation` with `other` (the call each of the four above makes).
+    ///
+    /// # Errors
+    /// As those.
+    pub fn change_consent(
         &self,
-        path: &str,
+        operation: ConsentOperation,
         other: &UserId,
         room: Option<&RoomId>,
     ) -> Result<(), SessionError> {
@@ -92,7 +96,12 @@ impl Session {
             user: other.as_str().to_owned(),
             room: room.map(|r| r.as_str().to_owned()),
         };
-        self.call(Method::POST, path, Body::Json(json(&change)?), None)?;
+        self.call(
+            Method::POST,
+            operation.route(),
+            Body::Json(json(&change)?),
+            None,
+        )?;
         Ok(())
     }
 }

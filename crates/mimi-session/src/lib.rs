@@ -36,7 +36,7 @@ mod transport;
 mod view;
 
 pub use config::SessionConfig;
-pub use consent::{Consent, ConsentState};
+pub use consent::{Consent, ConsentOperation, ConsentState};
 pub use error::SessionError;
 pub use rooms::{Committed, MAX_ATTEMPTS};
 pub use send::Sent;

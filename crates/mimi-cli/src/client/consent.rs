@@ -5,7 +5,7 @@
 
 use clap::{Args, Subcommand};
 use mimi_proto::{RoomId, UserId};
-use mimi_session::{Consent, ConsentState, Session, SessionError};
+use mimi_session::{Consent, ConsentOperation, ConsentState, Session, SessionError};
 use serde_json::json;
 
 use super::{Output, parse_room, parse_user};
@@ -62,30 +62,24 @@ pub(super) fn run(s: &Session, command: ConsentCommand) -> Result<Output, Sessio
     let me = s.client().user().clone();
     let (operation, scope) = match command {
         ConsentCommand::List { pending } => return list(s, &me, pending),
-        ConsentCommand::Request(scope) => (Operation::Request, scope),
-        ConsentCommand::Cancel(scope) => (Operation::Cancel, scope),
-        ConsentCommand::Grant(scope) => (Operation::Grant, scope),
-        ConsentCommand::Revoke(scope) => (Operation::Revoke, scope),
+        ConsentCommand::Request(scope) => (ConsentOperation::Request, scope),
+        ConsentCommand::Cancel(scope) => (ConsentOperation::Cancel, scope),
+        ConsentCommand::Grant(scope) => (ConsentOperation::Grant, scope),
+        ConsentCommand::Revoke(scope) => (ConsentOperation::Revoke, scope),
     };
     let other = parse_user(&scope.user)?;
     let room = scope.room.map(|r| parse_room(s, &r)).transpose()?;
     let room_ref = room.as_ref();
-    match operation {
-        Operation::Request => s.request_consent(&other, room_ref)?,
-        Operation::Cancel => s.cancel_consent(&other, room_ref)?,
-        Operation::Grant => s.grant_consent(&other, room_ref)?,
-        Operation::Revoke => s.revoke_consent(&other, room_ref)?,
-    }
-    let (requester, target) = match operation {
-        Operation::Request | Operation::Cancel => (&me, &other),
-        Operation::Grant | Operation::Revoke => (&other, &me),
-    };
+    s.change_consent(operation, &other, room_ref)?;
+    let (requester, target) = operation.roles(&me, &other);
     let where_ = room_text(room_ref.map(RoomId::as_str));
     let text = match operation {
-        Operation::Request => format!("asked {other} for consent ({where_})"),
-        Operation::Cancel => format!("withdrew your request to {other} ({where_})"),
-        Operation::Grant => format!("{other} may fetch your KeyPackages ({where_})"),
-        Operation::Revoke => format!("{other} may no longer fetch your KeyPackages ({where_})"),
+        ConsentOperation::Request => format!("asked {other} for consent ({where_})"),
+        ConsentOperation::Cancel => format!("withdrew your request to {other} ({where_})"),
+        ConsentOperation::Grant => format!("{other} may fetch your KeyPackages ({where_})"),
+        ConsentOperation::Revoke => {
+            format!("{other} may no longer fetch your KeyPackages ({where_})")
+        }
     };
     Ok(Output {
         json: json!({
@@ -96,25 +90,6 @@ pub(super) fn run(s: &Session, command: ConsentCommand) -> Result<Output, Sessio
         }),
         text,
     })
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Operation {
-    Cancel,
-    Grant,
-    Request,
-    Revoke,
-}
-
-impl Operation {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Cancel => "cancel",
-            Self::Grant => "grant",
-            Self::Request => "request",
-            Self::Revoke => "revoke",
-        }
-    }
 }
 
 fn list(s: &Session, me: &UserId, pending: bool) -> Result<Output, SessionError> {

@@ -13,7 +13,9 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
-use mimi_client_api::{Consent, ConsentChange, ConsentList, ConsentState as ApiConsentState};
+use mimi_client_api::{
+    Consent, ConsentChange, ConsentList, ConsentOperation, ConsentState as ApiConsentState,
+};
 use mimi_proto::{ClientId, RoomId, UserId};
 use mimi_store::{ConsentRecord, ConsentScope, ConsentState};
 
@@ -42,7 +44,7 @@ pub(super) async fn request(
     Extension(Caller(client)): Extension<Caller>,
     body: Bytes,
 ) -> Result<StatusCode, ClientError> {
-    change(&state, &client, Operation::Request, &body).await
+    change(&state, &client, ConsentOperation::Request, &body).await
 }
 
 /// `POST /client/v1/consent/cancel`: the caller's user withdraws a request.
@@ -51,7 +53,7 @@ pub(super) async fn cancel(
     Extension(Caller(client)): Extension<Caller>,
     body: Bytes,
 ) -> Result<StatusCode, ClientError> {
-    change(&state, &client, Operation::Cancel, &body).await
+    change(&state, &client, ConsentOperation::Cancel, &body).await
 }
 
 /// `POST /client/v1/consent/grant`: the caller's user consents to `user`.
@@ -60,7 +62,7 @@ pub(super) async fn grant(
     Extension(Caller(client)): Extension<Caller>,
     body: Bytes,
 ) -> Result<StatusCode, ClientError> {
-    change(&state, &client, Operation::Grant, &body).await
+    change(&state, &client, ConsentOperation::Grant, &body).await
 }
 
 /// `POST /client/v1/consent/revoke`: the caller's user withdraws consent.
@@ -69,47 +71,28 @@ pub(super) async fn revoke(
     Extension(Caller(client)): Extension<Caller>,
     body: Bytes,
 ) -> Result<StatusCode, ClientError> {
-    change(&state, &client, Operation::Revoke, &body).await
+    change(&state, &client, ConsentOperation::Revoke, &body).await
 }
 
-/// What the caller does to a scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Operation {
-    Cancel,
-    Grant,
-    Request,
-    Revoke,
-}
-
-impl Operation {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Cancel => "cancel",
-            Self::Grant => "grant",
-            Self::Request => "request",
-            Self::Revoke => "revoke",
-        }
-    }
-
-    /// The scope with the caller's user in its role: the requester asks and
-    /// cancels, the target grants and revokes.
-    fn scope(self, me: UserId, other: UserId, room: Option<RoomId>) -> ConsentScope {
-        let (requester, target) = match self {
-            Self::Cancel | Self::Request => (me, other),
-            Self::Grant | Self::Revoke => (other, me),
-        };
-        ConsentScope {
-            requester,
-            target,
-            room,
-        }
+/// The scope with the caller's user `me` in the operation's role.
+fn scope(
+    operation: ConsentOperation,
+    me: UserId,
+    other: UserId,
+    room: Option<RoomId>,
+) -> ConsentScope {
+    let (requester, target) = operation.roles(me, other);
+    ConsentScope {
+        requester,
+        target,
+        room,
     }
 }
 
 async fn change(
     state: &AppState,
     client: &ClientId,
-    operation: Operation,
+    operation: ConsentOperation,
     body: &[u8],
 ) -> Result<StatusCode, ClientError> {
     let change: ConsentChange = json(body)?;
@@ -127,12 +110,12 @@ async fn change(
         .map(RoomId::parse)
         .transpose()
         .map_err(|e| ClientError::bad_request(format!("room: {e}")))?;
-    let scope = operation.scope(me, other, room);
+    let scope = scope(operation, me, other, room);
     match operation {
-        Operation::Request => state.ask_consent(&scope).await?,
-        Operation::Cancel => state.cancel_consent(&scope).await?,
-        Operation::Grant => state.grant_consent(&scope).await?,
-        Operation::Revoke => state.revoke_consent(&scope).await?,
+        ConsentOperation::Request => state.ask_consent(&scope).await?,
+        ConsentOperation::Cancel => state.cancel_consent(&scope).await?,
+        ConsentOperation::Grant => state.grant_consent(&scope).await?,
+        ConsentOperation::Revoke => state.revoke_consent(&scope).await?,
     }
     tracing::info!(
         operation = operation.name(),
@@ -175,12 +158,12 @@ mod tests {
     fn the_caller_takes_the_role_of_the_operation() {
         let me = UserId::parse("mimi://b.example/u/bob").unwrap();
         let other = UserId::parse("mimi://c.example/u/cathy").unwrap();
-        for operation in [Operation::Request, Operation::Cancel] {
-            let scope = operation.scope(me.clone(), other.clone(), None);
+        for operation in [ConsentOperation::Request, ConsentOperation::Cancel] {
+            let scope = scope(operation, me.clone(), other.clone(), None);
             assert_eq!((&scope.requester, &scope.target), (&me, &other));
         }
-        for operation in [Operation::Grant, Operation::Revoke] {
-            let scope = operation.scope(me.clone(), other.clone(), None);
+        for operation in [ConsentOperation::Grant, ConsentOperation::Revoke] {
+            let scope = scope(operation, me.clone(), other.clone(), None);
             assert_eq!((&scope.requester, &scope.target), (&other, &me));
         }
     }
