@@ -3,8 +3,10 @@
 //! ports, started by re-executing this binary.
 //!
 //! Federation ports are picked free up front so every server's peer map is
-//! complete at start; client-API ports are the kernel's choice, read from
-//! each child's ready line. Children are killed when the [`Federation`] is
+//! complete at start. Client-API ports are picked in the same call: left to
+//! the kernel (`:0`), an early server's client listener could take a later
+//! server's federation port, free again by then, and that server would not
+//! start. Each child's ready line still says where it listens. Children are killed when the [`Federation`] is
 //! dropped (a panic or an early return included); [`Federation::shutdown`]
 //! stops them gracefully.
 
@@ -68,8 +70,18 @@ impl Federation {
         let names: Vec<String> = domains.iter().map(|d| (*d).to_owned()).collect();
         let pki = mimi_server::pki::init(&dir.join("pki"), &names)
             .map_err(|e| format!("pki init: {e}"))?;
-        let ports = free_ports(domains.len())?;
-        let peers: BTreeMap<&str, SocketAddr> = domains.iter().copied().zip(ports).collect();
+        let ports = free_ports(2 * domains.len())?;
+        let (federation_ports, client_ports) = ports.split_at(domains.len());
+        let peers: BTreeMap<&str, SocketAddr> = domains
+            .iter()
+            .copied()
+            .zip(federation_ports.iter().copied())
+            .collect();
+        let client_listen: BTreeMap<&str, SocketAddr> = domains
+            .iter()
+            .copied()
+            .zip(client_ports.iter().copied())
+            .collect();
         let exe = std::env::current_exe().map_err(|e| format!("locating this binary: {e}"))?;
         let mut federation = Self {
             ca: pki.ca_cert.clone(),
@@ -86,12 +98,13 @@ impl Federation {
                 }
             }
             let config = format!(
-                "domain = \"{domain}\"\nlisten = \"{listen}\"\nclient_listen = \"127.0.0.1:0\"\n\
+                "domain = \"{domain}\"\nlisten = \"{listen}\"\nclient_listen = \"{client}\"\n\
                  data_dir = \"{data}\"\n\
                  [tls]\ncert = \"{cert}\"\nkey = \"{key}\"\nca = \"{ca}\"\n\
                  [fanout]\nretry_initial_ms = 50\nretry_max_ms = 1000\n\
                  [peers]\n{peer_lines}",
                 listen = peers[domain],
+                client = client_listen[domain],
                 data = toml_path(&home.join("data")),
                 cert = toml_path(&files.cert),
                 key = toml_path(&files.key),
