@@ -7,6 +7,7 @@
 //! explicitly.
 
 use std::str::FromStr;
+use std::sync::LazyLock;
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnection, PgPool};
@@ -180,4 +181,83 @@ pub(crate) fn id_from_db<T: FromStr>(text: &str, what: &'static str) -> Result<T
 /// A `u32` read back from a column.
 pub(crate) fn u32_from_db(value: i64, what: &'static str) -> Result<u32, StoreError> {
     u32::try_from(value).map_err(|_| StoreError::Corrupt(what))
+}
+
+/// Row counts a multi-row `INSERT` is split into, largest first. A handful of fixed sizes keeps
+/// the distinct statement texts (each prepared and cached per connection) few, while a batch of
+/// n rows costs at most a few statements instead of n. Each statement is one round trip to
+/// SQLite's worker thread, which costs more than inserting the row (benchmarks: fan-out).
+const BULK_CHUNKS: [usize; 4] = [64, 16, 4, 1];
+
+/// The texts of one multi-row `INSERT`, one per chunk size. Both backends read `$n`
+/// placeholders, so one text serves both.
+#[derive(Debug)]
+pub(crate) struct BulkInsert {
+    texts: [String; BULK_CHUNKS.len()],
+}
+
+impl BulkInsert {
+    /// `head` is `INSERT INTO table (columns…)`; every row binds `columns` values.
+    pub(crate) fn new(head: &str, columns: usize) -> Self {
+        Self {
+            texts: BULK_CHUNKS.map(|rows| {
+                let mut sql = format!("{head} VALUES ");
+                for row in 0..rows {
+                    sql.push_str(if row == 0 { "(" } else { ", (" });
+                    for column in 0..columns {
+                        if column > 0 {
+                            sql.push_str(", ");
+                        }
+                        sql.push_str(&format!("${}", row * columns + column + 1));
+                    }
+                    sql.push(')');
+                }
+                sql
+            }),
+        }
+    }
+
+    /// `rows` in consecutive chunks, each with the statement that inserts exactly that many.
+    pub(crate) fn chunks<'a, T>(
+        &'static self,
+        rows: &'a [T],
+    ) -> impl Iterator<Item = (&'static str, &'a [T])> {
+        let mut rest = rows;
+        std::iter::from_fn(move || {
+            let (index, size) = BULK_CHUNKS
+                .iter()
+                .enumerate()
+                .find(|(_, size)| **size <= rest.len())?;
+            let (chunk, tail) = rest.split_at(*size);
+            rest = tail;
+            Some((self.texts[index].as_str(), chunk))
+        })
+    }
+}
+
+/// A lazily built [`BulkInsert`] for a `static`.
+pub(crate) type LazyBulkInsert = LazyLock<BulkInsert>;
+
+#[cfg(test)]
+mod tests {
+    use super::BulkInsert;
+
+    static TWO: super::LazyBulkInsert =
+        super::LazyBulkInsert::new(|| BulkInsert::new("INSERT INTO t (a, b)", 2));
+
+    #[test]
+    fn bulk_insert_splits_into_few_fixed_statements() {
+        let rows: Vec<u32> = (0..87).collect();
+        let chunks: Vec<(&str, &[u32])> = TWO.chunks(&rows).collect();
+        let sizes: Vec<usize> = chunks.iter().map(|(_, c)| c.len()).collect();
+        assert_eq!(sizes, vec![64, 16, 4, 1, 1, 1]);
+        let flat: Vec<u32> = chunks.iter().flat_map(|(_, c)| c.iter().copied()).collect();
+        assert_eq!(flat, rows);
+        assert_eq!(chunks[5].0, "INSERT INTO t (a, b) VALUES ($1, $2)");
+        assert_eq!(
+            chunks[2].0,
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4), ($5, $6), ($7, $8)"
+        );
+        assert_eq!(TWO.chunks::<u32>(&[]).count(), 0);
+    }
 }

@@ -11,7 +11,8 @@ use std::collections::BTreeSet;
 use mimi_proto::ClientId;
 
 use crate::backend::{
-    Conn, from_db, id_from_db, to_db, ts_from_db, ts_to_db, with_conn, with_reader,
+    BulkInsert, Conn, LazyBulkInsert, from_db, id_from_db, to_db, ts_from_db, ts_to_db, with_conn,
+    with_reader,
 };
 use crate::error::{Record, StoreError};
 use crate::model::{MailboxDelivery, MailboxEntry, Timestamp};
@@ -98,6 +99,12 @@ pub(crate) async fn enqueue_mailbox(
     deliveries: &[MailboxDelivery],
     now: Timestamp,
 ) -> Result<BTreeSet<ClientId>, StoreError> {
+    static INSERT: LazyBulkInsert = LazyBulkInsert::new(|| {
+        BulkInsert::new(
+            "INSERT INTO mailbox (client_id, cursor, room_id, payload, enqueued_at)",
+            5,
+        )
+    });
     let now = ts_to_db(now)?;
     let by_client = group_in_order(deliveries.iter().map(|d| (&d.client, d)));
     for (client, entries) in &by_client {
@@ -114,17 +121,20 @@ pub(crate) async fn enqueue_mailbox(
             .await)
         .map_err(|e| StoreError::insert(e, Record::Client, Record::Client))?;
         let first = last - count + 1;
-        for (cursor, entry) in (first..).zip(entries) {
-            with_conn!(&mut conn, c => sqlx::query(
-                    "INSERT INTO mailbox (client_id, cursor, room_id, payload, enqueued_at) \
-                     VALUES ($1, $2, $3, $4, $5)")
-                .bind(client.as_str())
-                .bind(cursor)
-                .bind(entry.room.as_ref().map(|r| r.as_str()))
-                .bind(&entry.payload)
-                .bind(now)
-                .execute(&mut **c)
-                .await.map(|r| r.rows_affected()))?;
+        let rows: Vec<(i64, &MailboxDelivery)> = (first..).zip(entries.iter().copied()).collect();
+        for (sql, chunk) in INSERT.chunks(&rows) {
+            with_conn!(&mut conn, c => {
+                let mut query = sqlx::query(sql);
+                for (cursor, entry) in chunk {
+                    query = query
+                        .bind(client.as_str())
+                        .bind(*cursor)
+                        .bind(entry.room.as_ref().map(|r| r.as_str()))
+                        .bind(&entry.payload)
+                        .bind(now);
+                }
+                query.execute(&mut **c).await.map(|r| r.rows_affected())
+            })?;
         }
     }
     Ok(by_client.into_keys().collect())

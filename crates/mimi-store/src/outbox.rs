@@ -15,7 +15,8 @@
 use mimi_proto::{ProviderId, RoomId};
 
 use crate::backend::{
-    Conn, Tx, from_db, id_from_db, to_db, ts_from_db, ts_to_db, u32_from_db, with_conn, with_reader,
+    BulkInsert, Conn, LazyBulkInsert, Tx, from_db, id_from_db, to_db, ts_from_db, ts_to_db,
+    u32_from_db, with_conn, with_reader,
 };
 use crate::error::{Conflict, StoreError};
 use crate::model::{Fanout, OutboxBatch, OutboxEntry, Timestamp};
@@ -308,20 +309,29 @@ pub(crate) async fn enqueue_fanout(
 ) -> Result<(), StoreError> {
     let seq = to_db(seq, "sequence number above i64::MAX")?;
     let now = ts_to_db(now)?;
+    static INSERT: LazyBulkInsert = LazyBulkInsert::new(|| {
+        BulkInsert::new(
+            "INSERT INTO outbox (room_id, destination, event_seq, part, payload, enqueued_at)",
+            6,
+        )
+    });
     let by_destination = group_in_order(fanout.iter().map(|f| (&f.destination, &f.payload)));
     for (destination, payloads) in &by_destination {
-        for (part, payload) in (0_i64..).zip(payloads) {
-            with_conn!(&mut conn, c => sqlx::query(
-                    "INSERT INTO outbox (room_id, destination, event_seq, part, payload, enqueued_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(room.as_str())
-                .bind(destination.as_str())
-                .bind(seq)
-                .bind(part)
-                .bind(*payload)
-                .bind(now)
-                .execute(&mut **c)
-                .await.map(|r| r.rows_affected()))?;
+        let rows: Vec<(i64, &Vec<u8>)> = (0_i64..).zip(payloads.iter().copied()).collect();
+        for (sql, chunk) in INSERT.chunks(&rows) {
+            with_conn!(&mut conn, c => {
+                let mut query = sqlx::query(sql);
+                for (part, payload) in chunk {
+                    query = query
+                        .bind(room.as_str())
+                        .bind(destination.as_str())
+                        .bind(seq)
+                        .bind(*part)
+                        .bind(*payload)
+                        .bind(now);
+                }
+                query.execute(&mut **c).await.map(|r| r.rows_affected())
+            })?;
         }
         let count = i64::try_from(payloads.len())
             .map_err(|_| StoreError::InvalidInput("fan-out too large"))?;
