@@ -344,8 +344,7 @@ async fn commit_and_answer(
     replies: Vec<AnyReply>,
 ) {
     let result = async {
-        let txn = state.store.lock_room(&room_id).await?;
-        match txn.commit(&event).await {
+        match state.store.append_event(&room_id, &event).await {
             Ok(_) => {
                 record_metrics(&state, &event, &outputs);
                 Ok(outputs)
@@ -391,8 +390,7 @@ async fn process(
         state.rooms.put(room_id.clone(), version, room);
         return Ok(outputs);
     };
-    let txn = state.store.lock_room(room_id).await?;
-    match txn.commit(&event).await {
+    match state.store.append_event(room_id, &event).await {
         Ok(accepted) => {
             state.rooms.put(room_id.clone(), accepted.version, room);
             record_metrics(state, &event, &outputs);

@@ -6,7 +6,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::backend::{ts_to_db, with_conn};
+use crate::backend::{Pools, ts_to_db, with_conn};
 use crate::error::StoreError;
 use crate::mailbox::enqueue_mailbox;
 use crate::model::{NotifyOutcome, NotifyReceipt, Timestamp};
@@ -23,6 +23,13 @@ impl Store {
         receipt: &NotifyReceipt,
     ) -> Result<NotifyOutcome, StoreError> {
         let hash = Sha256::digest(&receipt.body).to_vec();
+        // SQLite: one command for the whole write; a duplicate or a failure falls through to
+        // the statement path below, which tells them apart.
+        if matches!(self.pools(), Pools::Sqlite { .. })
+            && crate::script::accept_notify(self, receipt, &hash).await?
+        {
+            return Ok(NotifyOutcome::New);
+        }
         let now = ts_to_db(receipt.received_at)?;
         let mut tx = self.pools().begin_write().await?;
         let inserted = with_conn!(tx.conn(), c => sqlx::query(

@@ -19,6 +19,7 @@
 //! - `identity`, `key_packages`, `consent`: users, clients, KeyPackages, consent.
 //! - `profiles`: searchable profile fields (identifier queries); `abuse`: abuse reports.
 //! - `rooms`: the room lock and accepted events; `history`: unlocked room reads.
+//! - `script`: the hottest SQLite writes as one multi-statement command each.
 //! - `outbox`, `inbox`, `mailbox`, `members`: delivery; `notify`: wake-ups ([`Subscription`]).
 //! - `cache`: [`EpochCache`], the hot per-room state cache.
 
@@ -44,6 +45,7 @@ mod notify;
 mod outbox;
 mod profiles;
 mod rooms;
+mod script;
 mod store;
 
 pub use abuse::{AbuseReportRecord, MAX_REPORT_PAGE, NewAbuseReport};

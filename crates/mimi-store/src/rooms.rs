@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 
 use mimi_proto::{ProviderId, RoomId};
 
-use crate::backend::{Conn, Tx, from_db, id_from_db, to_db, ts_from_db, ts_to_db, with_conn};
+use crate::backend::{
+    Conn, Pools, Tx, from_db, id_from_db, to_db, ts_from_db, ts_to_db, with_conn,
+};
 use crate::error::{Conflict, Record, StoreError};
 use crate::mailbox::enqueue_mailbox;
 use crate::model::{
@@ -84,6 +86,27 @@ impl Store {
             },
             last_seq: from_db(last_seq, "sequence number")?,
         })
+    }
+
+    /// Locks `room` and commits `event`: [`lock_room`](Self::lock_room) followed by
+    /// [`RoomTxn::commit`], for a writer that needs nothing read under the lock. On SQLite an
+    /// event that leaves the room state unchanged (application messages) is written by one
+    /// multi-statement command instead of a round trip per statement (`script`).
+    ///
+    /// # Errors
+    /// As [`lock_room`](Self::lock_room) and [`RoomTxn::commit`].
+    pub async fn append_event(
+        &self,
+        room: &RoomId,
+        event: &AcceptedEvent,
+    ) -> Result<Accepted, StoreError> {
+        if matches!(self.pools(), Pools::Sqlite { .. })
+            && crate::script::fits(event)
+            && let Some(accepted) = crate::script::append(self, room, event).await?
+        {
+            return Ok(accepted);
+        }
+        self.lock_room(room).await?.commit(event).await
     }
 }
 

@@ -11,3 +11,4 @@ mod identity;
 mod key_packages;
 mod rooms;
 mod roundtrip;
+mod script;
