@@ -7,7 +7,12 @@
 //! measured a message batch's write at ~11 round trips and ~4.4 ms, the busiest room's
 //! bottleneck. Here the statements are one constant script, prepared once per connection, whose
 //! rows travel as a JSON document (`json_each`) and one blob of concatenated payloads
-//! (`substr`), so the write is three round trips: `BEGIN IMMEDIATE`, the script, `COMMIT`.
+//! (`substr`), and which opens and commits its own transaction: one round trip per write.
+//!
+//! A script that fails part-way leaves its transaction open on the connection, which sqlx does
+//! not know about. So the connection is driven by a task of its own, which the caller going
+//! away cannot cancel: after a failure it rolls back, or closes the connection if even that
+//! fails, before the connection goes back to the pool.
 //!
 //! Every statement binds `$1` (the JSON document) and at most `$2` (the blob): sqlx binds a
 //! statement's unnamed parameter slots positionally, so a statement that skipped a number
@@ -22,7 +27,7 @@ use std::collections::BTreeSet;
 use mimi_proto::{ClientId, RoomId};
 use serde_json::{Value, json};
 
-use crate::backend::{Tx, to_db, ts_to_db};
+use crate::backend::{Pools, to_db, ts_to_db};
 use crate::error::StoreError;
 use crate::model::{Accepted, AcceptedEvent, MailboxDelivery, NotifyReceipt, StateChange};
 use crate::rooms::{group_in_order, kind_to_db};
@@ -65,9 +70,11 @@ macro_rules! mailbox_statements {
 }
 
 /// [`RoomTxn::commit`](crate::RoomTxn::commit) of an event that leaves the room state as it
-/// is. Returns the new sequence number, or no row if the room is not at the base version.
+/// is. Returns the new sequence number, or no row (and writes nothing) if the room is not at
+/// the base version.
 const APPEND: &str = concat!(
-    "UPDATE rooms SET last_seq = last_seq + 1, updated_at = $1 ->> 'at' \
+    "BEGIN IMMEDIATE;
+     UPDATE rooms SET last_seq = last_seq + 1, updated_at = $1 ->> 'at' \
      WHERE room_id = $1 ->> 'room' AND epoch = $1 ->> 'epoch' AND revision = $1 ->> 'revision' \
      RETURNING last_seq;
      INSERT INTO room_events (room_id, seq, epoch, kind, accepted_at, payload) \
@@ -91,16 +98,18 @@ const APPEND: &str = concat!(
     mailbox_statements!(
         "rooms AS r,",
         "r.room_id = $1 ->> 'room' AND r.epoch = $1 ->> 'epoch' AND r.revision = $1 ->> 'revision'"
-    )
+    ),
+    "COMMIT;"
 );
 
-/// [`Store::accept_notify`]. Returns a row if the body is new; for a duplicate the caller rolls
-/// back what the mailbox statements wrote.
+/// [`Store::accept_notify`]. A duplicate body fails the first insert (no `ON CONFLICT`), so
+/// the script stops and is rolled back before the mailbox statements run.
 const NOTIFY: &str = concat!(
-    "INSERT INTO inbox_seen (hub, body_hash, seen_at) \
-     VALUES ($1 ->> 'hub', unhex($1 ->> 'hash'), $1 ->> 'at') \
-     ON CONFLICT (hub, body_hash) DO NOTHING RETURNING 1;",
-    mailbox_statements!("", "true")
+    "BEGIN IMMEDIATE;
+     INSERT INTO inbox_seen (hub, body_hash, seen_at) \
+     VALUES ($1 ->> 'hub', unhex($1 ->> 'hash'), $1 ->> 'at') RETURNING 1;",
+    mailbox_statements!("", "true"),
+    "COMMIT;"
 );
 
 /// Whether [`append`] can write `event`: it changes no room state, queues no proposals and
@@ -144,15 +153,13 @@ pub(crate) async fn append(
         "cursors": cursors,
         "mailbox": mailbox,
     });
-    let mut tx = store.pools().begin_write().await?;
-    let Some(seq) = run(&mut tx, APPEND, &document, blob.0).await else {
+    let Some(seq) = run(store, APPEND, document, blob.0).await? else {
         return Ok(None);
     };
-    let wakes = PendingWakes {
+    store.wake(PendingWakes {
         clients,
         outbox: !event.fanout.is_empty(),
-    };
-    store.commit_waking(tx, wakes).await?;
+    });
     Ok(Some(Accepted {
         seq: crate::backend::from_db(seq, "sequence number")?,
         version: event.base,
@@ -176,41 +183,53 @@ pub(crate) async fn accept_notify(
         "cursors": cursors,
         "mailbox": mailbox,
     });
-    let mut tx = store.pools().begin_write().await?;
-    if run(&mut tx, NOTIFY, &document, blob.0).await.is_none() {
+    if run(store, NOTIFY, document, blob.0).await?.is_none() {
         return Ok(false);
     }
-    store
-        .commit_waking(
-            tx,
-            PendingWakes {
-                clients,
-                outbox: false,
-            },
-        )
-        .await?;
+    store.wake(PendingWakes {
+        clients,
+        outbox: false,
+    });
     Ok(true)
 }
 
-/// Runs `script` in `tx` and returns the value of its first returned row; `None` (leaving the
-/// transaction to be rolled back by the caller's drop) if it returned no row or failed.
-async fn run(tx: &mut Tx, script: &'static str, document: &Value, blob: Vec<u8>) -> Option<i64> {
-    let Tx::Sqlite(tx) = tx else {
-        return None;
+/// Runs `script` on the writer connection and returns the value of its first returned row:
+/// `Some` only if the script ran to its `COMMIT`. A failed script is rolled back (see the module
+/// comment); its error is left to the statement path to report.
+///
+/// # Errors
+/// Only if the writer connection cannot be had.
+async fn run(
+    store: &Store,
+    script: &'static str,
+    document: Value,
+    blob: Vec<u8>,
+) -> Result<Option<i64>, StoreError> {
+    let Pools::Sqlite { writer, .. } = store.pools() else {
+        return Ok(None);
     };
-    let rows: Result<Vec<(i64,)>, sqlx::Error> = sqlx::query_as(script)
-        .bind(document.to_string())
-        .bind(blob)
-        .fetch_all(&mut **tx)
-        .await;
-    match rows {
-        Ok(rows) => rows.first().map(|(value,)| *value),
-        Err(e) => {
-            // The statement path repeats the write and reports its own error.
-            tracing::debug!(error = %e, "SQLite write script failed; writing statement by statement");
-            None
+    let mut conn = writer.acquire().await?;
+    let driven = tokio::spawn(async move {
+        let rows: Result<Vec<(i64,)>, sqlx::Error> = sqlx::query_as(script)
+            .bind(document.to_string())
+            .bind(blob)
+            .fetch_all(&mut *conn)
+            .await;
+        match rows {
+            Ok(rows) => rows.first().map(|(value,)| *value),
+            Err(e) => {
+                tracing::debug!(error = %e, "SQLite write script failed; writing statement by statement");
+                // Fails harmlessly if SQLite already rolled back (it does after some errors).
+                if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err()
+                    && let Err(e) = conn.close().await
+                {
+                    tracing::warn!(error = %e, "closing the SQLite writer after a failed script");
+                }
+                None
+            }
         }
-    }
+    });
+    Ok(driven.await.unwrap_or(None))
 }
 
 /// Mailbox rows for `deliveries`: per client its count, per entry its distance from the
@@ -350,6 +369,15 @@ mod tests {
         assert!(accept_notify(&store, &receipt, b"hash").await.unwrap());
         assert!(!accept_notify(&store, &receipt, b"hash").await.unwrap());
         assert_eq!(store.mailbox(&client, 0, 10).await.unwrap().len(), 3);
+
+        // A script failing part-way (a mailbox for an unknown client) writes nothing and
+        // leaves the writer usable: the duplicate above and this one were rolled back.
+        let mut ghost = event.clone();
+        ghost.local[0].client = ClientId::parse("mimi://hub.example/d/ghost/1").unwrap();
+        assert!(append(&store, &room, &ghost).await.unwrap().is_none());
+        let third = append(&store, &room, &event).await.unwrap().unwrap();
+        assert_eq!(third.seq, 3);
+        assert_eq!(store.outbox_len().await.unwrap(), 9);
         store.close().await;
     }
 }

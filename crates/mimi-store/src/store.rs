@@ -158,14 +158,20 @@ impl Store {
         let local = matches!(tx, Tx::Sqlite(_));
         tx.commit().await?;
         if local {
-            for client in wakes.clients {
-                let _ = self.inner.wakes.send(Wake::Mailbox(client));
-            }
-            if wakes.outbox {
-                let _ = self.inner.wakes.send(Wake::Outbox);
-            }
+            self.wake(wakes);
         }
         Ok(())
+    }
+
+    /// Wakes this process's subscribers after a SQLite transaction committed (PostgreSQL
+    /// wakes travel as `NOTIFY` inside the transaction instead).
+    pub(crate) fn wake(&self, wakes: PendingWakes) {
+        for client in wakes.clients {
+            let _ = self.inner.wakes.send(Wake::Mailbox(client));
+        }
+        if wakes.outbox {
+            let _ = self.inner.wakes.send(Wake::Outbox);
+        }
     }
 }
 
