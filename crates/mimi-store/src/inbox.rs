@@ -49,7 +49,7 @@ impl Store {
             tx,
             PendingWakes {
                 clients,
-                outbox: false,
+                outbox: None,
             },
         )
         .await?;

@@ -37,7 +37,7 @@ impl Store {
         let clients = enqueue_mailbox(tx.conn(), deliveries, now).await?;
         let wakes = PendingWakes {
             clients,
-            outbox: false,
+            outbox: None,
         };
         self.commit_waking(tx, wakes).await
     }

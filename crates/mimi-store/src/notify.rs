@@ -9,7 +9,7 @@
 //! A wake is only a hint: the data is in the tables. When the listener connection drops,
 //! notifications may be lost, so subscribers get [`Wake::Lagged`] and should re-read.
 
-use mimi_proto::ClientId;
+use mimi_proto::{ClientId, RoomId};
 use sqlx::postgres::{PgListener, PgPool};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
@@ -19,7 +19,7 @@ use crate::error::StoreError;
 
 /// PostgreSQL channel for mailbox wakes; the payload is the client id.
 pub(crate) const MAILBOX_CHANNEL: &str = "mimi_mailbox";
-/// PostgreSQL channel for outbox wakes; no payload.
+/// PostgreSQL channel for outbox wakes; the payload is the room id.
 pub(crate) const OUTBOX_CHANNEL: &str = "mimi_outbox";
 
 /// Wakes buffered per subscriber before it is told it lagged. Bounds memory when a subscriber
@@ -31,8 +31,8 @@ pub(crate) const WAKE_BUFFER: usize = 1024;
 pub enum Wake {
     /// New mailbox entries for this client.
     Mailbox(ClientId),
-    /// New outbox entries (any room, any destination).
-    Outbox,
+    /// New outbox entries for this room (any destination).
+    Outbox(RoomId),
     /// Some wakes were missed; re-read everything of interest.
     Lagged,
 }
@@ -78,7 +78,11 @@ pub(crate) async fn spawn_pg_listener(
                                 }
                             }
                         }
-                        _ => Wake::Outbox,
+                        _ => match id_from_db::<RoomId>(notification.payload(), "room id") {
+                            Ok(room) => Wake::Outbox(room),
+                            // A wake we cannot place: everyone re-reads.
+                            Err(_) => Wake::Lagged,
+                        },
                     };
                     // No subscribers is fine: nobody is connected.
                     let _ = wakes.send(wake);

@@ -277,7 +277,7 @@ impl RoomTxn {
                 event.accepted_at,
             )
             .await?;
-            wakes.outbox = true;
+            wakes.outbox = Some(self.room.clone());
         }
         wakes.clients = enqueue_mailbox(self.tx.conn(), &event.local, event.accepted_at).await?;
         for key_package_ref in &event.forget_key_package_refs {

@@ -44,7 +44,7 @@ macro_rules! at_base {
 /// Writes the entries of `$1 -> 'mailbox'` after advancing each client's cursor by its count in
 /// `$1 -> 'cursors'`; `$guard` limits both to when the write applies.
 macro_rules! mailbox_statements {
-    ($from:literal, $guard:literal) => {
+    ($from:literal, $guard:expr) => {
         concat!(
             "INSERT INTO mailbox_cursors (client_id, last_cursor) \
              SELECT c.value ->> 0, c.value ->> 1 FROM ",
@@ -95,10 +95,7 @@ const APPEND: &str = concat!(
     at_base!(),
     " ON CONFLICT (room_id, destination) \
      DO UPDATE SET pending = outbox_queues.pending + excluded.pending;",
-    mailbox_statements!(
-        "rooms AS r,",
-        "r.room_id = $1 ->> 'room' AND r.epoch = $1 ->> 'epoch' AND r.revision = $1 ->> 'revision'"
-    ),
+    mailbox_statements!("rooms AS r,", at_base!()),
     "COMMIT;"
 );
 
@@ -158,7 +155,7 @@ pub(crate) async fn append(
     };
     store.wake(PendingWakes {
         clients,
-        outbox: !event.fanout.is_empty(),
+        outbox: (!event.fanout.is_empty()).then(|| room.clone()),
     });
     Ok(Some(Accepted {
         seq: crate::backend::from_db(seq, "sequence number")?,
@@ -188,7 +185,7 @@ pub(crate) async fn accept_notify(
     }
     store.wake(PendingWakes {
         clients,
-        outbox: false,
+        outbox: None,
     });
     Ok(true)
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use mimi_proto::ClientId;
+use mimi_proto::{ClientId, RoomId};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tokio::sync::broadcast;
@@ -148,9 +148,10 @@ impl Store {
                     .execute(&mut **pg)
                     .await?;
             }
-            if wakes.outbox {
-                sqlx::query("SELECT pg_notify($1, '')")
+            if let Some(room) = &wakes.outbox {
+                sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(OUTBOX_CHANNEL)
+                    .bind(room.as_str())
                     .execute(&mut **pg)
                     .await?;
             }
@@ -169,8 +170,8 @@ impl Store {
         for client in wakes.clients {
             let _ = self.inner.wakes.send(Wake::Mailbox(client));
         }
-        if wakes.outbox {
-            let _ = self.inner.wakes.send(Wake::Outbox);
+        if let Some(room) = wakes.outbox {
+            let _ = self.inner.wakes.send(Wake::Outbox(room));
         }
     }
 }
@@ -179,7 +180,8 @@ impl Store {
 #[derive(Debug, Default)]
 pub(crate) struct PendingWakes {
     pub(crate) clients: BTreeSet<ClientId>,
-    pub(crate) outbox: bool,
+    /// The room whose outbox entries were added, if any.
+    pub(crate) outbox: Option<RoomId>,
 }
 
 async fn open_sqlite(config: &StoreConfig) -> Result<Pools, StoreError> {

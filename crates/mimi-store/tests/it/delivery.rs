@@ -409,7 +409,7 @@ async fn wakes_follow_commits(db: &TestDb) {
         wakes.sort_by_key(|w| format!("{w:?}"));
         wakes
     };
-    let want = expect(vec![Wake::Mailbox(phone.clone()), Wake::Outbox]);
+    let want = expect(vec![Wake::Mailbox(phone.clone()), Wake::Outbox(r.clone())]);
     let got = expect(vec![next(&mut here).await, next(&mut here).await]);
     assert_eq!(got, want);
     if store.backend() == mimi_store::BackendKind::Postgres {
