@@ -27,6 +27,7 @@
 //! [fanout]                             # notify retry timing
 //! retry_initial_ms = 250
 //! retry_max_ms = 60000
+//! linger_ms = 25                       # a delivered queue waits this long for more
 //!
 //! [consent]                            # who may fetch our users' KeyPackages
 //! policy = "open"                      # or "contacts-only", "explicit"
@@ -122,7 +123,8 @@ pub enum Registration {
     Token,
 }
 
-/// Timing of `notify` retries (exponential backoff between the two bounds).
+/// Timing of `notify` retries (exponential backoff between the two bounds), and how long a
+/// queue keeps its hold after it ran empty (decisions FED-19).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FanoutSettings {
@@ -130,6 +132,9 @@ pub struct FanoutSettings {
     pub retry_initial_ms: u64,
     /// Longest delay between attempts, in milliseconds.
     pub retry_max_ms: u64,
+    /// How long a queue whose entries were all delivered waits for its room's next accepted
+    /// event before releasing its lease, in milliseconds (capped at the 5 s hold).
+    pub linger_ms: u64,
 }
 
 impl Default for FanoutSettings {
@@ -139,6 +144,9 @@ impl Default for FanoutSettings {
             // off to a minute so a long outage costs little.
             retry_initial_ms: 250,
             retry_max_ms: 60_000,
+            // Longer than the gap between messages of a busy room, short enough that a quiet
+            // room's lease is released almost at once.
+            linger_ms: 25,
         }
     }
 }

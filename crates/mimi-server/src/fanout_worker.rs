@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use mimi_proto::directory::{Endpoint, PathTarget};
 use mimi_proto::messages::fanout::MAX_FANOUT_MESSAGES_PER_NOTIFY;
 use mimi_proto::{ProviderId, RoomId};
-use mimi_store::{Conflict, OutboxBatch, StoreError, Timestamp};
+use mimi_store::{Conflict, OutboxBatch, StoreError, Subscription, Timestamp, Wake};
 use rand::Rng as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
@@ -88,10 +88,13 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts delivering.
-    pub fn spawn(state: AppState, retry: RetryPolicy) -> Self {
+    /// Starts delivering. A queue that ran empty keeps its hold for `linger` more, waiting for
+    /// its room's next accepted event: a room with steady traffic then keeps its hold instead
+    /// of paying a claim and an acknowledgement (two durable writes on the hub's single
+    /// writer) per batch (decisions FED-19).
+    pub fn spawn(state: AppState, retry: RetryPolicy, linger: Duration) -> Self {
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(run(state, retry, stopped));
+        let task = tokio::spawn(run(state, retry, linger, stopped));
         Self { stop, task }
     }
 
@@ -105,10 +108,22 @@ impl Worker {
     }
 }
 
+/// How a delivery retries and lingers.
+#[derive(Clone, Copy)]
+struct Timing {
+    retry: RetryPolicy,
+    linger: Duration,
+}
+
 /// Last entry of a failed attempt per queue, so its retry sends the same bytes.
 type Attempted = Arc<Mutex<HashMap<(RoomId, ProviderId), (u64, u32)>>>;
 
-async fn run(state: AppState, retry: RetryPolicy, mut stopped: watch::Receiver<bool>) {
+async fn run(
+    state: AppState,
+    retry: RetryPolicy,
+    linger: Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
     let mut wakes = state.store.subscribe();
     let slots = Arc::new(Semaphore::new(MAX_PARALLEL_QUEUES));
     let attempted: Attempted = Arc::default();
@@ -131,10 +146,11 @@ async fn run(state: AppState, retry: RetryPolicy, mut stopped: watch::Receiver<b
                 .await
             {
                 Ok(Some(batch)) => {
+                    state.metrics.fanout_holds.fetch_add(1, Relaxed);
                     deliveries.spawn(deliver(
                         state.clone(),
                         batch,
-                        retry,
+                        Timing { retry, linger },
                         attempted.clone(),
                         slot,
                     ));
@@ -176,7 +192,7 @@ async fn run(state: AppState, retry: RetryPolicy, mut stopped: watch::Receiver<b
 async fn deliver(
     state: AppState,
     mut batch: OutboxBatch,
-    retry: RetryPolicy,
+    Timing { retry, linger }: Timing,
     attempted: Attempted,
     _slot: OwnedSemaphorePermit,
 ) {
@@ -188,6 +204,8 @@ async fn deliver(
         batch.entries.retain(|e| (e.event_seq, e.part) <= end);
     }
     let held_since = Instant::now();
+    // Subscribed before the first read of the queue, so no entry can be accepted unseen.
+    let mut wakes = state.store.subscribe();
     // The last batch the follower took, not yet acknowledged in the store.
     let mut delivered: Option<OutboxBatch> = None;
     loop {
@@ -199,14 +217,7 @@ async fn deliver(
             Ok(()) => {
                 lock(&attempted).remove(&key);
                 record_delivery(&state, &batch);
-                let next = if held_since.elapsed() < MAX_HOLD {
-                    state
-                        .store
-                        .next_outbox_batch(&batch, mimi_store::MAX_OUTBOX_BATCH)
-                        .await
-                } else {
-                    Ok(None)
-                };
+                let next = next_batch(&state, &batch, &mut wakes, held_since, linger).await;
                 delivered = Some(batch);
                 match next {
                     Ok(Some(next)) => batch = next,
@@ -256,6 +267,37 @@ async fn deliver(
     {
         log_store_outcome(&done, &e);
     }
+}
+
+/// The entries after `batch` in its queue while the hold is young. When there are none yet,
+/// waits up to `linger` for the room's next accepted event and looks again.
+async fn next_batch(
+    state: &AppState,
+    batch: &OutboxBatch,
+    wakes: &mut Subscription,
+    held_since: Instant,
+    linger: Duration,
+) -> Result<Option<OutboxBatch>, StoreError> {
+    let linger_until = tokio::time::Instant::now() + linger;
+    while held_since.elapsed() < MAX_HOLD {
+        if let Some(next) = state
+            .store
+            .next_outbox_batch(batch, mimi_store::MAX_OUTBOX_BATCH)
+            .await?
+        {
+            return Ok(Some(next));
+        }
+        // Entries for other rooms, or mailbox wakes, are not ours to look for.
+        loop {
+            match tokio::time::timeout_at(linger_until, wakes.recv()).await {
+                Ok(Some(Wake::Outbox(room))) if room == batch.room => break,
+                Ok(Some(Wake::Lagged)) => break,
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => return Ok(None),
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// POSTs `batch` to its follower as one notify body: `Err` holds what went

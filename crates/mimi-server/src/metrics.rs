@@ -31,6 +31,8 @@ pub struct Metrics {
     pub accept_transactions: AtomicU64,
     /// `notify` POSTs that got a 201.
     pub fanout_posts: AtomicU64,
+    /// Fan-out queues claimed: each claim starts a hold that ends with one acknowledgement.
+    pub fanout_holds: AtomicU64,
     /// FanoutMessages delivered (acknowledged by a 201).
     pub fanout_delivered: AtomicU64,
     /// Failed `notify` attempts that will be retried.
@@ -137,6 +139,12 @@ impl Metrics {
             "mimi_fanout_posts_total",
             "notify POSTs answered 201.",
             &self.fanout_posts,
+        );
+        counter(
+            &mut out,
+            "mimi_fanout_holds_total",
+            "Fan-out queues claimed (each hold ends with one acknowledgement or failure record).",
+            &self.fanout_holds,
         );
         counter(
             &mut out,

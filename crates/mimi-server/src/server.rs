@@ -178,6 +178,7 @@ pub async fn start(config: &Config, options: Options) -> Result<Running, ServerE
             initial: Duration::from_millis(config.fanout.retry_initial_ms.max(1)),
             max: Duration::from_millis(config.fanout.retry_max_ms.max(1)),
         },
+        Duration::from_millis(config.fanout.linger_ms),
     );
     tracing::info!(%federation_addr, %client_addr, %public_url, domain = %state.provider(), "server started");
     Ok(Running {

@@ -163,8 +163,8 @@ impl Server {
             "domain = \"{domain}\"\nlisten = \"{listen}\"\nclient_listen = \"127.0.0.1:0\"\n\
              data_dir = \"{data}\"\nadmin_token = \"{TOKEN}\"\n\
              [tls]\ncert = \"{cert}\"\nkey = \"{key}\"\nca = \"{ca}\"\n\
-             [fanout]\nretry_initial_ms = 50\nretry_max_ms = 500\n\
-             [peers]\n{peers}\n{extra}",
+             [peers]\n{peers}\n\
+             [fanout]\nretry_initial_ms = 50\nretry_max_ms = 500\n{extra}",
             domain = self.domain,
             listen = self.listen,
             data = self.home.join("data").display(),
@@ -765,8 +765,14 @@ pub struct Club {
 
 impl Club {
     pub async fn new() -> Self {
+        Self::with_hub_config("").await
+    }
+
+    /// As [`new`](Self::new), with `extra` TOML in the hub's configuration (keys before any
+    /// table header belong to `[fanout]`).
+    pub async fn with_hub_config(extra: &str) -> Self {
         let fed = Federation::new();
-        let mut a = fed.start("a.example", &[]).await;
+        let mut a = fed.start_with("a.example", &[], extra).await;
         let b = fed.start("b.example", &[("a.example", a.fed)]).await;
         let c = fed.start("c.example", &[("a.example", a.fed)]).await;
         a.set_peer("b.example", b.fed).await;
