@@ -48,8 +48,9 @@ pub struct FanoutArgs {
     /// Messages measured.
     #[arg(long, default_value_t = 20_000)]
     messages: usize,
-    /// Submit requests kept open at once.
-    #[arg(long, default_value_t = 64)]
+    /// Submit requests kept open at once (a follower with many users sending). Fewer leave
+    /// the hub's batches small; many more only add queueing (docs/benchmarks.md).
+    #[arg(long, default_value_t = 128)]
     in_flight: usize,
     /// Messages sent and delivered before measuring (connection setup, caches).
     #[arg(long, default_value_t = 1_000)]
