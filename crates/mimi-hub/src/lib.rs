@@ -12,6 +12,7 @@ pub mod error;
 mod external;
 pub mod fanout;
 mod franking;
+pub mod fuzzing;
 mod group_info;
 mod hub;
 pub mod keys;
