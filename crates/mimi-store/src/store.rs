@@ -192,14 +192,18 @@ async fn open_sqlite(config: &StoreConfig) -> Result<Pools, StoreError> {
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(config.busy_timeout)
         .foreign_keys(true);
+    // No ping before each use: a connection to a local file does not go stale, and the ping
+    // is one more round trip to the connection's thread per query.
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
+        .test_before_acquire(false)
         .acquire_timeout(config.acquire_timeout)
         .connect_with(options.clone())
         .await?;
     migrate::migrator(migrate::SQLITE).run(&writer).await?;
     let reader = SqlitePoolOptions::new()
         .max_connections(config.max_connections.max(1))
+        .test_before_acquire(false)
         .acquire_timeout(config.acquire_timeout)
         .connect_with(options.read_only(true))
         .await?;
