@@ -210,32 +210,27 @@ impl Store {
                     .await.map(|r| r.rows_affected()))?,
         };
         let deleted = to_db(deleted, "count")?;
-        let released = match how {
-            Release::Delivered(now) => with_conn!(tx.conn(), c => sqlx::query(
-                    "UPDATE outbox_queues SET pending = pending - $1, lease_token = NULL, \
-                     lease_until = NULL, attempts = 0, last_error = NULL, next_attempt_at = $2 \
-                     WHERE room_id = $3 AND destination = $4 AND lease_token = $5")
-                .bind(deleted)
-                .bind(ts_to_db(now)?)
-                .bind(held.room.as_str())
-                .bind(held.destination.as_str())
-                .bind(held.lease)
-                .execute(&mut *c)
-                .await.map(|r| r.rows_affected()))?,
-            Release::Failed { error, retry_at } => with_conn!(tx.conn(), c => sqlx::query(
-                    "UPDATE outbox_queues SET pending = pending - $1, lease_token = NULL, \
-                     lease_until = NULL, attempts = attempts + 1, last_error = $2, \
-                     next_attempt_at = $3 \
-                     WHERE room_id = $4 AND destination = $5 AND lease_token = $6")
-                .bind(deleted)
-                .bind(truncate_utf8(error, MAX_LAST_ERROR_LEN))
-                .bind(ts_to_db(retry_at)?)
-                .bind(held.room.as_str())
-                .bind(held.destination.as_str())
-                .bind(held.lease)
-                .execute(&mut *c)
-                .await.map(|r| r.rows_affected()))?,
+        // A delivery clears the retry state; a failure counts the attempt and keeps the error.
+        let (error, next_attempt_at) = match how {
+            Release::Delivered(now) => (None, now),
+            Release::Failed { error, retry_at } => {
+                (Some(truncate_utf8(error, MAX_LAST_ERROR_LEN)), retry_at)
+            }
         };
+        let released = with_conn!(tx.conn(), c => sqlx::query(
+                "UPDATE outbox_queues SET pending = pending - $1, lease_token = NULL, \
+                 lease_until = NULL, \
+                 attempts = CASE WHEN $2 IS NULL THEN 0 ELSE attempts + 1 END, \
+                 last_error = $2, next_attempt_at = $3 \
+                 WHERE room_id = $4 AND destination = $5 AND lease_token = $6")
+            .bind(deleted)
+            .bind(error)
+            .bind(ts_to_db(next_attempt_at)?)
+            .bind(held.room.as_str())
+            .bind(held.destination.as_str())
+            .bind(held.lease)
+            .execute(&mut *c)
+            .await.map(|r| r.rows_affected()))?;
         if released != 1 {
             tx.rollback().await?;
             return Err(StoreError::Conflict(Conflict::LeaseLost));
