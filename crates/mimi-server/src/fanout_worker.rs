@@ -94,7 +94,7 @@ impl Worker {
     /// writer) per batch (decisions FED-19).
     pub fn spawn(state: AppState, retry: RetryPolicy, linger: Duration) -> Self {
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(run(state, retry, linger, stopped));
+        let task = tokio::spawn(run(state, Timing { retry, linger }, stopped));
         Self { stop, task }
     }
 
@@ -118,12 +118,7 @@ struct Timing {
 /// Last entry of a failed attempt per queue, so its retry sends the same bytes.
 type Attempted = Arc<Mutex<HashMap<(RoomId, ProviderId), (u64, u32)>>>;
 
-async fn run(
-    state: AppState,
-    retry: RetryPolicy,
-    linger: Duration,
-    mut stopped: watch::Receiver<bool>,
-) {
+async fn run(state: AppState, timing: Timing, mut stopped: watch::Receiver<bool>) {
     let mut wakes = state.store.subscribe();
     let slots = Arc::new(Semaphore::new(MAX_PARALLEL_QUEUES));
     let attempted: Attempted = Arc::default();
@@ -150,7 +145,7 @@ async fn run(
                     deliveries.spawn(deliver(
                         state.clone(),
                         batch,
-                        Timing { retry, linger },
+                        timing,
                         attempted.clone(),
                         slot,
                     ));
