@@ -57,14 +57,15 @@ fn reports(args: &ReportsArgs) -> ExitCode {
             return exit::IO_ERROR.into();
         }
     };
-    let reports =
-        match runtime.block_on(mimi_server::fed::admin::stored_reports(&config, args.after)) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("mimi admin reports: {e}");
-                return exit::UNAVAILABLE.into();
-            }
-        };
+    let reports = match runtime.block_on(mimi_server::admin::federation::stored_reports(
+        &config, args.after,
+    )) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mimi admin reports: {e}");
+            return exit::UNAVAILABLE.into();
+        }
+    };
     if args.json {
         match serde_json::to_string_pretty(&reports) {
             Ok(text) => println!("{text}"),

@@ -12,11 +12,11 @@ use mimi_store::{Record, StoreError, Timestamp};
 use openmls::prelude::Credential;
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 
-use super::admin::constant_time_eq;
 use super::auth::Caller;
 use super::error::{ClientError, json};
-use crate::provisioning::ProvisionError;
-use crate::state::{AppState, RegistrationPolicy};
+use crate::admin::constant_time_eq;
+use crate::client_api::provisioning::ProvisionError;
+use crate::setup::state::{AppState, RegistrationPolicy};
 
 /// `POST /client/v1/register` (decisions CAPI-2, CAPI-3).
 ///

@@ -20,7 +20,7 @@ use mimi_proto::ClientId;
 use mimi_store::{Record, StoreError};
 
 use super::ClientError;
-use crate::state::AppState;
+use crate::setup::state::AppState;
 
 /// The client that signed the request, verified.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use mimi_store::{ConsentRecord, ConsentScope, ConsentState};
 
 use super::auth::Caller;
 use super::error::{ClientError, json};
-use crate::state::AppState;
+use crate::setup::state::AppState;
 
 /// `GET /client/v1/consent`: every scope the caller's user takes part in.
 pub(super) async fn list(

@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use mimi_client_api::{AuthError, ErrorBody, ErrorCode};
 use mimi_store::StoreError;
 
-use crate::api_error::{ApiError, retry_after_value};
+use crate::client_api::provisioning::ProvisionError;
 use crate::fed::consent::ConsentError;
-use crate::provisioning::ProvisionError;
+use crate::setup::http_error::{ApiError, retry_after_value};
 
 /// A refused or failed client-API request.
 #[derive(Debug)]

@@ -33,7 +33,7 @@ use tokio::time::Instant;
 
 use super::auth::Caller;
 use super::error::ClientError;
-use crate::state::AppState;
+use crate::setup::state::AppState;
 
 /// Entries per page unless the client asks for fewer (or more, up to the
 /// store's page cap).

@@ -4,7 +4,7 @@
 //! is the `mimi-client-api` crate; this module serves it.
 //!
 //! The same listener serves `/metrics`, `/healthz` and, when `admin_token` is
-//! configured, the operator's admin API ([`admin`], decisions FED-11).
+//! configured, the operator's admin API ([`crate::admin`], decisions FED-11).
 //!
 //! Layers, outermost first: per-route metrics, body size limit, a request
 //! timeout (except the event routes, which wait on purpose), then for every
@@ -22,11 +22,11 @@
 //! ([`error`]).
 
 mod account;
-pub mod admin;
 pub mod auth;
 mod consent;
 mod error;
 mod events;
+pub mod provisioning;
 mod relay;
 mod rooms;
 
@@ -44,7 +44,7 @@ use tower_http::timeout::TimeoutLayer;
 pub use auth::Caller;
 pub(crate) use error::ClientError;
 
-use crate::state::AppState;
+use crate::setup::state::AppState;
 
 /// Recent request nonces remembered per server for replay protection. Each
 /// costs about 200 bytes, so the guard stays near 50 MB when full; that is
@@ -99,7 +99,7 @@ pub fn router(state: AppState, admin_token: Option<String>) -> Router {
         .method_not_allowed_fallback(|| async { ClientError::method_not_allowed() })
         .fallback(|| async { ClientError::not_found("no such route") });
     if let Some(token) = admin_token {
-        app = app.merge(admin::router(token));
+        app = app.merge(crate::admin::router(token));
     }
     app.layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), count))

@@ -25,11 +25,11 @@ use mimi_proto::{ClientId, ProviderId, RoomId, UserId, WireMessage};
 
 use super::auth::Caller;
 use super::error::ClientError;
-use crate::api_error::ApiError;
+use crate::fanout::peer_client::MIMI_MEDIA_TYPE;
 use crate::fed::key_material::key_material;
 use crate::fed::room::{encoded, run_group_info, run_submit, run_update};
-use crate::peer_client::MIMI_MEDIA_TYPE;
-use crate::state::AppState;
+use crate::setup::http_error::ApiError;
+use crate::setup::state::AppState;
 
 /// The handler.
 pub(super) async fn mimi(

@@ -10,7 +10,7 @@ use mimi_proto::RoomId;
 
 use super::auth::Caller;
 use super::error::{ClientError, json};
-use crate::state::AppState;
+use crate::setup::state::AppState;
 
 /// `MLSMessage` header of a GroupInfo: `mls10` (1), wire format
 /// `mls_group_info` (4) (RFC 9420 §6).

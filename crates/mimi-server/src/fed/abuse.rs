@@ -12,8 +12,8 @@ use mimi_proto::messages::AbuseReport;
 use mimi_proto::{DecodeError, ProviderId, WireMessage as _};
 use mimi_store::{NewAbuseReport, Timestamp};
 
-use crate::api_error::ApiError;
-use crate::state::AppState;
+use crate::setup::http_error::ApiError;
+use crate::setup::state::AppState;
 
 /// Handles one abuse report.
 pub(super) async fn report_abuse(

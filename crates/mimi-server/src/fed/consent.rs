@@ -18,8 +18,8 @@ use mimi_proto::messages::{ConsentAction, ConsentEntry};
 use mimi_proto::{DecodeError, ProviderId, UserId, WireMessage as _};
 use mimi_store::{ConsentScope, ConsentState, Timestamp};
 
-use crate::api_error::ApiError;
-use crate::state::AppState;
+use crate::setup::http_error::ApiError;
+use crate::setup::state::AppState;
 
 pub use operations::ConsentError;
 pub use policy::{ConsentPolicy, ConsentSettings, Decision};

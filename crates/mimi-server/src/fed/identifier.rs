@@ -18,10 +18,10 @@ use mimi_proto::{ProviderId, UserId, Utf8String, WireMessage as _};
 use openmls::prelude::AppDataDictionary;
 use serde::Deserialize;
 
-use crate::api_error::ApiError;
 use crate::fed::limits::Limiter;
 use crate::fed::mimi_body;
-use crate::state::AppState;
+use crate::setup::http_error::ApiError;
+use crate::setup::state::AppState;
 
 pub use matching::{MAX_MATCHES, Plan, plan};
 

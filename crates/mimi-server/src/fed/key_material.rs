@@ -19,10 +19,10 @@ use mimi_store::{ClaimRequest, ClientClaim, KeyPackageRoute, Timestamp};
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{Ciphersuite, KeyPackageIn, ProtocolVersion};
 
-use crate::api_error::ApiError;
 use crate::fed::consent::policy::{self, ConsentPolicy, Decision};
 use crate::fed::mimi_body;
-use crate::state::AppState;
+use crate::setup::http_error::ApiError;
+use crate::setup::state::AppState;
 
 /// Handles one keyMaterial request from `peer` (ourselves when one of our
 /// clients asks through the client API).

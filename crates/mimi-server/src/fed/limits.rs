@@ -15,9 +15,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
-use crate::api_error::ApiError;
-use crate::auth::Peer;
-use crate::config::Limits;
+use crate::fed::peer_auth::Peer;
+use crate::setup::config::Limits;
+use crate::setup::http_error::ApiError;
 
 /// Federation requests handled at once. Beyond it we answer 503: the hub's
 /// per-room lanes already queue work, and more concurrency only adds memory.

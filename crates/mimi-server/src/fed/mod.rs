@@ -2,23 +2,23 @@
 //! (protocol-06 §5).
 //!
 //! Layers, outermost first: request timeout, body size limit, then (for the
-//! `/v1/` endpoints) peer authentication ([`crate::auth::require_peer`]: the
+//! `/v1/` endpoints) peer authentication ([`crate::fed::peer_auth::require_peer`]: the
 //! certificate's domain must match `From`, and `Host` must name us), then the
 //! per-peer rate limit and the global in-flight limit ([`limits`]). The
 //! directory is public: any TLS client may read it.
 //!
 //! One module per endpoint family: [`room`] (update, submitMessage,
 //! groupInfo), `notify`, `key_material`, [`consent`], [`identifier`],
-//! `abuse` (reportAbuse) and [`proxy`] (proxyDownload); [`admin`] holds the
+//! `abuse` (reportAbuse) and [`proxy`] (proxyDownload); [`crate::admin`] holds the
 //! operator routes of the last four.
 
 mod abuse;
-pub mod admin;
 pub mod consent;
 pub mod identifier;
 pub(crate) mod key_material;
 pub mod limits;
 mod notify;
+pub mod peer_auth;
 pub mod proxy;
 pub(crate) mod room;
 
@@ -34,9 +34,9 @@ use axum::routing::{get, post};
 use mimi_proto::directory::{DIRECTORY_PATH, Endpoint, PathTarget, parse_request_path};
 use tower_http::timeout::TimeoutLayer;
 
-use crate::api_error::ApiError;
-use crate::auth::{Peer, require_peer};
-use crate::state::AppState;
+use crate::fed::peer_auth::{Peer, require_peer};
+use crate::setup::http_error::ApiError;
+use crate::setup::state::AppState;
 
 /// Longest a federation request may take before it is answered 503. A hub
 /// step plus one durable commit takes milliseconds; this only cuts off
@@ -173,7 +173,10 @@ fn room_hint(query: Option<&str>) -> Result<Option<mimi_proto::RoomId>, ApiError
 /// A 200 answer carrying a MIMI body.
 pub(crate) fn mimi_body(bytes: Vec<u8>) -> Response {
     (
-        [(header::CONTENT_TYPE, crate::peer_client::MIMI_MEDIA_TYPE)],
+        [(
+            header::CONTENT_TYPE,
+            crate::fanout::peer_client::MIMI_MEDIA_TYPE,
+        )],
         bytes,
     )
         .into_response()

@@ -18,9 +18,9 @@ use mimi_store::{NotifyOutcome, NotifyReceipt, Timestamp};
 use openmls::prelude::tls_codec::Serialize as _;
 use tls_codec::Size as _;
 
-use crate::api_error::ApiError;
-use crate::local::{self, LocalEvent};
-use crate::state::AppState;
+use crate::fanout::local::{self, LocalEvent};
+use crate::setup::http_error::ApiError;
+use crate::setup::state::AppState;
 
 /// Handles one notify body.
 pub(super) async fn notify(

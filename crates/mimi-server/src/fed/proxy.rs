@@ -23,10 +23,10 @@ use mimi_proto::{ProviderId, RoomId};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde::Deserialize;
 
-use crate::api_error::ApiError;
-use crate::error::ServerError;
-use crate::state::AppState;
-use crate::tls::TlsIdentity;
+use crate::setup::error::ServerError;
+use crate::setup::http_error::ApiError;
+use crate::setup::state::AppState;
+use crate::setup::tls::TlsIdentity;
 
 /// Bound on one asset fetch, connection included.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(30);

@@ -15,10 +15,10 @@ use mimi_proto::messages::{
 use mimi_proto::{ProviderId, RoomId, WireMessage};
 use tokio::sync::oneshot;
 
-use crate::api_error::ApiError;
 use crate::fed::mimi_body;
-use crate::sequencer::{self, Job};
-use crate::state::AppState;
+use crate::lanes::sequencer::{self, Job};
+use crate::setup::http_error::ApiError;
+use crate::setup::state::AppState;
 
 /// `POST /v1/update/{roomId}`: a commit or proposal bundle from a follower.
 pub(super) async fn update(

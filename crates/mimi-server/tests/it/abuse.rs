@@ -111,7 +111,7 @@ async fn genuine_reports_are_kept_and_forged_ones_refused() {
         std::iter::empty(),
     )
     .unwrap();
-    let stored = mimi_server::fed::admin::stored_reports(&config, 0)
+    let stored = mimi_server::admin::federation::stored_reports(&config, 0)
         .await
         .unwrap();
     assert_eq!(stored.len(), 1);

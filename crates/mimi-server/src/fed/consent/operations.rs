@@ -11,9 +11,9 @@ use mimi_proto::{UserId, WireMessage as _};
 use mimi_store::{ConsentRecord, ConsentScope, ConsentState, StoreError, Timestamp};
 use openmls::prelude::AppDataDictionary;
 
-use crate::api_error::ApiError;
 use crate::fed::consent::record_request;
-use crate::state::AppState;
+use crate::setup::http_error::ApiError;
+use crate::setup::state::AppState;
 
 /// Why a consent operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
-use crate::tls::{PeerCheck, dns_names};
+use crate::setup::tls::{PeerCheck, dns_names};
 
 /// How long a client may take to finish the TLS handshake. Bounds the sockets
 /// a slow or silent peer can hold open.

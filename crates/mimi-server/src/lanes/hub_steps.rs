@@ -20,7 +20,7 @@ use openmls::prelude::{
     MlsMessageBodyIn, MlsMessageIn, MlsMessageOut, ProtocolVersion, RatchetTreeIn,
 };
 
-use crate::api_error::ApiError;
+use crate::setup::http_error::ApiError;
 
 /// MLS `WireFormat` of a GroupInfo inside an `MLSMessage` (RFC 9420 §6).
 const WIRE_FORMAT_GROUP_INFO: u16 = 4;

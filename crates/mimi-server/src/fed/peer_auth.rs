@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 use mimi_proto::ProviderId;
 
-use crate::listener::PeerIdentity;
+use crate::setup::listener::PeerIdentity;
 
 /// The provider that sent a federation request, verified. Handlers take it
 /// from the request extensions.

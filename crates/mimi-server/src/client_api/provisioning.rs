@@ -13,7 +13,7 @@ use mimi_store::{Conflict, NewClient, NewKeyPackage, NewRoom, StoreError, Timest
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{KeyPackageIn, MlsMessageIn, ProtocolVersion, RatchetTreeIn};
 
-use crate::state::AppState;
+use crate::setup::state::AppState;
 
 /// Why a provisioning operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -172,7 +172,7 @@ impl AppState {
                 epoch: room.epoch(),
                 mls_state,
                 group_info: room.group_info().to_vec(),
-                room_state: crate::hub_steps::room_state(&room),
+                room_state: crate::lanes::hub_steps::room_state(&room),
                 created_at: Timestamp(now),
             })
             .await?;
@@ -236,7 +236,7 @@ impl AppState {
     }
 
     /// The federation client, to call peers as this provider.
-    pub fn peer_client(&self) -> &crate::peer_client::PeerClient {
+    pub fn peer_client(&self) -> &crate::fanout::peer_client::PeerClient {
         &self.peers
     }
 }

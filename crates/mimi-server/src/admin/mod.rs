@@ -20,6 +20,8 @@
 //! | `PUT /admin/v1/peers` | `{domain, addr}` | 204 |
 //! | `POST /admin/v1/relay/{endpoint}/{target}` | MIMI body | the peer's status and body |
 
+pub mod federation;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -40,11 +42,11 @@ use mimi_store::StoreError;
 use openmls::prelude::tls_codec::Serialize as _;
 use serde::{Deserialize, Serialize};
 
-use crate::provisioning::ProvisionError;
-use crate::state::AppState;
+use crate::client_api::provisioning::ProvisionError;
+use crate::setup::state::AppState;
 
 /// The admin routes, behind the bearer `token`.
-pub(super) fn router(token: String) -> Router<AppState> {
+pub(crate) fn router(token: String) -> Router<AppState> {
     Router::new()
         .route("/admin/v1/hub", get(hub))
         .route("/admin/v1/clients", post(add_client))
@@ -54,7 +56,7 @@ pub(super) fn router(token: String) -> Router<AppState> {
         .route("/admin/v1/mailbox", get(mailbox))
         .route("/admin/v1/peers", put(set_peer))
         .route("/admin/v1/relay/{*target}", post(relay))
-        .merge(crate::fed::admin::routes())
+        .merge(federation::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::<str>::from(token),
             require_token,

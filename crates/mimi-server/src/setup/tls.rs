@@ -18,7 +18,7 @@ use rustls::{
     SignatureScheme,
 };
 
-use crate::error::ServerError;
+use crate::setup::error::ServerError;
 
 /// ALPN protocols we offer: HTTP/2 first (one connection carries all of a
 /// peer's concurrent requests), HTTP/1.1 for simple tools.

@@ -203,7 +203,7 @@ mod tests {
         }
         // Concatenated, they form one notify body in order.
         // A follower slices it back into the same per-message payloads.
-        crate::fuzzing::notify_slices(&body);
+        crate::setup::fuzzing::notify_slices(&body);
         let notify = NotifyBody::decode(&body).unwrap();
         assert_eq!(notify.messages.len(), events.len());
         assert_eq!(notify.encode().unwrap(), body);

@@ -31,10 +31,10 @@ use mimi_store::{
 use openmls::prelude::tls_codec::Serialize as _;
 use tokio::sync::oneshot;
 
-use crate::api_error::ApiError;
-use crate::hub_steps::{self, AcceptedHandshake, StepContext};
-use crate::local::{self, LocalEvent};
-use crate::state::AppState;
+use crate::fanout::local::{self, LocalEvent};
+use crate::lanes::hub_steps::{self, AcceptedHandshake, StepContext};
+use crate::setup::http_error::ApiError;
+use crate::setup::state::AppState;
 
 /// Most application messages accepted in one transaction. Bounds the latency
 /// of the first message of a batch and the size of one write.
@@ -574,7 +574,7 @@ async fn build_event(
 }
 
 fn encode(event: &Event) -> Result<Vec<u8>, ApiError> {
-    crate::fanout_wire::encode(event).map_err(|_| ApiError::Internal("FanoutMessage too large"))
+    crate::fanout::wire::encode(event).map_err(|_| ApiError::Internal("FanoutMessage too large"))
 }
 
 fn record_metrics(state: &AppState, event: &AcceptedEvent, outputs: &[Output]) {

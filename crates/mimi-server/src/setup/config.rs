@@ -54,7 +54,7 @@ use std::path::{Path, PathBuf};
 use mimi_proto::ProviderId;
 use serde::Deserialize;
 
-use crate::error::ServerError;
+use crate::setup::error::ServerError;
 
 /// A fully resolved server configuration.
 #[derive(Clone, PartialEq, Eq, Deserialize)]

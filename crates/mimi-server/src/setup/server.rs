@@ -18,18 +18,19 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::clock::{Clock, SystemClock};
-use crate::config::Config;
-use crate::error::ServerError;
-use crate::fanout_worker::{RetryPolicy, Worker};
-use crate::metrics::Metrics;
-use crate::peer_client::PeerClient;
-use crate::peers::PeerMap;
-use crate::room_cache::RoomCache;
-use crate::sequencer::Sequencer;
-use crate::state::{AppState, Inner, ROOM_CACHE_CAPACITY, RegistrationPolicy};
-use crate::tls::TlsIdentity;
-use crate::{client_api, fed, hub_keys};
+use crate::fanout::peer_client::PeerClient;
+use crate::fanout::peers::PeerMap;
+use crate::fanout::worker::{RetryPolicy, Worker};
+use crate::lanes::room_cache::RoomCache;
+use crate::lanes::sequencer::Sequencer;
+use crate::setup::clock::{Clock, SystemClock};
+use crate::setup::config::Config;
+use crate::setup::error::ServerError;
+use crate::setup::hub_keys;
+use crate::setup::metrics::Metrics;
+use crate::setup::state::{AppState, Inner, ROOM_CACHE_CAPACITY, RegistrationPolicy};
+use crate::setup::tls::TlsIdentity;
+use crate::{client_api, fed};
 
 /// What a server is started with besides its configuration.
 #[derive(Debug, Clone)]
@@ -109,15 +110,15 @@ pub async fn start(config: &Config, options: Options) -> Result<Running, ServerE
     )?;
     let client_tls = identity.server_config_without_client_auth()?;
     let registration = match (config.registration, &config.registration_token) {
-        (crate::config::Registration::Token, Some(token)) => {
+        (crate::setup::config::Registration::Token, Some(token)) => {
             RegistrationPolicy::Token(token.clone())
         }
-        (crate::config::Registration::Token, None) => {
+        (crate::setup::config::Registration::Token, None) => {
             return Err(ServerError::Config(
                 "registration = \"token\" needs a registration_token".into(),
             ));
         }
-        (crate::config::Registration::Open, _) => {
+        (crate::setup::config::Registration::Open, _) => {
             tracing::warn!(
                 "client registration is open: anyone reaching the client listener may register clients"
             );
@@ -158,14 +159,14 @@ pub async fn start(config: &Config, options: Options) -> Result<Running, ServerE
         assets: fed::proxy::AssetProxy::new(&config.asset_hosts, &identity)?,
     }));
 
-    let federation = tokio::spawn(crate::listener::serve_mtls_checked(
+    let federation = tokio::spawn(crate::setup::listener::serve_mtls_checked(
         federation_listener,
         tls,
         peer_check,
         fed::router(state.clone()),
         stop_signal(stopped.clone()),
     ));
-    let client_api = tokio::spawn(crate::listener::serve_tls(
+    let client_api = tokio::spawn(crate::setup::listener::serve_tls(
         client_listener,
         client_tls,
         client_api::router(state.clone(), config.admin_token.clone()),
@@ -250,15 +251,15 @@ pub fn run_from_file(path: &std::path::Path) -> std::process::ExitCode {
 
 /// Installs the global `tracing` subscriber: human-readable or JSON lines on
 /// stderr, filtered by `RUST_LOG` (default `info`). A second call is a no-op.
-pub fn init_tracing(format: crate::config::LogFormat) {
+pub fn init_tracing(format: crate::setup::config::LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     let _ = match format {
-        crate::config::LogFormat::Json => builder.json().try_init(),
-        crate::config::LogFormat::Text => builder.try_init(),
+        crate::setup::config::LogFormat::Json => builder.json().try_init(),
+        crate::setup::config::LogFormat::Text => builder.try_init(),
     };
 }
 

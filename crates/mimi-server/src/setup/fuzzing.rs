@@ -4,8 +4,8 @@
 /// The hub key file decoder: whatever decodes must encode back to the same
 /// bytes.
 pub fn hub_keys(data: &[u8]) {
-    if let Ok((signer, franking)) = crate::hub_keys::decode(data) {
-        let again = crate::hub_keys::encode(&signer, &franking)
+    if let Ok((signer, franking)) = crate::setup::hub_keys::decode(data) {
+        let again = crate::setup::hub_keys::encode(&signer, &franking)
             .unwrap_or_else(|e| panic!("a decoded key file must encode: {e}"));
         assert_eq!(again, data, "key file round trip");
     }

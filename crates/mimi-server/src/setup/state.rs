@@ -7,12 +7,12 @@ use mimi_hub::{Hub, HubKeys, Room};
 use mimi_proto::ProviderId;
 use mimi_store::Store;
 
-use crate::clock::Clock;
-use crate::config::Limits;
-use crate::metrics::Metrics;
-use crate::peer_client::PeerClient;
-use crate::room_cache::RoomCache;
-use crate::sequencer::Sequencer;
+use crate::fanout::peer_client::PeerClient;
+use crate::lanes::room_cache::RoomCache;
+use crate::lanes::sequencer::Sequencer;
+use crate::setup::clock::Clock;
+use crate::setup::config::Limits;
+use crate::setup::metrics::Metrics;
 
 /// Rooms whose deserialized state stays in memory. A hot room then costs no
 /// snapshot decode per event; the cap bounds memory (a 1000-member room's

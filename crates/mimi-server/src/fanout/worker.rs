@@ -23,7 +23,7 @@ use rand::Rng as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::state::AppState;
+use crate::setup::state::AppState;
 
 /// Queues delivered at once. Each holds one HTTP/2 stream on its follower's
 /// connection; the cap bounds memory and the store's claim traffic.

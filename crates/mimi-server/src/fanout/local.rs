@@ -21,8 +21,8 @@
 use mimi_proto::{ClientId, ProviderId, RoomId};
 use mimi_store::{MailboxDelivery, Record, StoreError, Timestamp};
 
-use crate::api_error::ApiError;
-use crate::state::AppState;
+use crate::setup::http_error::ApiError;
+use crate::setup::state::AppState;
 
 /// One event to deliver locally.
 #[derive(Debug)]

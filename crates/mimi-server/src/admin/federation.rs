@@ -1,6 +1,6 @@
 //! Admin routes for consent, discovery, abuse reports and asset hosts, on the
 //! internal listener behind the admin token (merged into
-//! [`crate::client_api`]'s admin router). Users see and answer their own
+//! [`super`]'s router). Users see and answer their own
 //! consent through the client API (decisions CAPI-8); these routes let the
 //! operator act for any local user.
 //!
@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fed::consent::ConsentError;
 use crate::fed::proxy::AssetHost;
-use crate::state::AppState;
+use crate::setup::state::AppState;
 
 /// The routes; the caller adds the admin-token layer.
 pub fn routes() -> Router<AppState> {

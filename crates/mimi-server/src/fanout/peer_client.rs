@@ -15,9 +15,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use mimi_proto::ProviderId;
 use mimi_proto::directory::{DIRECTORY_PATH, Directory, Endpoint, MAX_DIRECTORY_LEN, PathTarget};
 
-use crate::error::ServerError;
-use crate::peers::{PeerMap, PeerResolver};
-use crate::tls::TlsIdentity;
+use crate::fanout::peers::{PeerMap, PeerResolver};
+use crate::setup::error::ServerError;
+use crate::setup::tls::TlsIdentity;
 
 /// Media type we send on MIMI bodies (decisions FED-2); we accept any.
 pub const MIMI_MEDIA_TYPE: &str = "application/mimi+tls";
