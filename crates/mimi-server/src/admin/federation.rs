@@ -16,16 +16,16 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use mimi_proto::directory::{Endpoint, PathTarget};
 use mimi_proto::{ProviderId, RoomId, UserId};
-use mimi_store::{AbuseReportRecord, ConsentScope, ConsentState, ProfileFieldRecord, StoreError};
+use mimi_store::{AbuseReportRecord, ConsentScope, ConsentState, ProfileFieldRecord};
 use serde::{Deserialize, Serialize};
 
-use crate::fed::consent::ConsentError;
+use super::{AdminError, bad};
 use crate::fed::proxy::AssetHost;
+use crate::setup::http_error::Done;
 use crate::setup::state::AppState;
 
 /// The routes; the caller adds the admin-token layer.
@@ -40,41 +40,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/v1/abuse-reports", get(abuse_reports))
         .route("/admin/v1/asset-hosts", put(set_asset_host))
-}
-
-/// A failed admin call: status and a text for the operator.
-#[derive(Debug)]
-struct AdminError(StatusCode, String);
-
-impl IntoResponse for AdminError {
-    fn into_response(self) -> Response {
-        (self.0, self.1).into_response()
-    }
-}
-
-impl From<ConsentError> for AdminError {
-    fn from(e: ConsentError) -> Self {
-        let status = match &e {
-            ConsentError::BadInput(_) => StatusCode::BAD_REQUEST,
-            ConsentError::UnknownUser(_) => StatusCode::NOT_FOUND,
-            ConsentError::Peer(_) => StatusCode::BAD_GATEWAY,
-            // The other provider's refusal is the operator's to see as such.
-            ConsentError::PeerStatus { status, .. } if status.is_client_error() => *status,
-            ConsentError::PeerStatus { .. } => StatusCode::BAD_GATEWAY,
-            ConsentError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        Self(status, e.to_string())
-    }
-}
-
-impl From<StoreError> for AdminError {
-    fn from(e: StoreError) -> Self {
-        ConsentError::Store(e).into()
-    }
-}
-
-fn bad(what: impl std::fmt::Display) -> AdminError {
-    AdminError(StatusCode::BAD_REQUEST, what.to_string())
 }
 
 #[derive(Deserialize)]
@@ -136,7 +101,7 @@ async fn change_consent(
     State(state): State<AppState>,
     Path(operation): Path<String>,
     axum::Json(body): axum::Json<ConsentJson>,
-) -> Result<StatusCode, AdminError> {
+) -> Result<Done, AdminError> {
     let scope = ConsentScope {
         requester: UserId::parse(&body.requester).map_err(bad)?,
         target: UserId::parse(&body.target).map_err(bad)?,
@@ -153,13 +118,10 @@ async fn change_consent(
         "grant" => state.grant_consent(&scope).await?,
         "revoke" => state.revoke_consent(&scope).await?,
         _ => {
-            return Err(AdminError(
-                StatusCode::NOT_FOUND,
-                "no such operation".into(),
-            ));
+            return Err(AdminError::not_found("no such operation"));
         }
     }
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Done::NoContent)
 }
 
 #[derive(Deserialize)]
@@ -181,13 +143,13 @@ struct ProfileFieldJson {
 async fn set_profile(
     State(state): State<AppState>,
     axum::Json(body): axum::Json<ProfileBody>,
-) -> Result<StatusCode, AdminError> {
+) -> Result<Done, AdminError> {
     let user = UserId::parse(&body.user).map_err(bad)?;
     if user.domain() != state.provider().domain() {
         return Err(bad("not a user of this provider"));
     }
     if !state.store.user_exists(&user).await? {
-        return Err(AdminError(StatusCode::NOT_FOUND, "no such user".into()));
+        return Err(AdminError::not_found("no such user"));
     }
     let fields = body
         .fields
@@ -207,7 +169,7 @@ async fn set_profile(
         })
         .collect::<Result<Vec<_>, _>>()?;
     state.store.set_profile(&user, &fields).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Done::NoContent)
 }
 
 /// Sends a user's identifier query to `domain` with our certificate and
@@ -227,7 +189,7 @@ async fn identifier_query(
             body.to_vec(),
         )
         .await
-        .map_err(|e| AdminError(StatusCode::BAD_GATEWAY, e.to_string()))?;
+        .map_err(AdminError::upstream)?;
     Ok((answer.status, answer.body).into_response())
 }
 
@@ -305,11 +267,11 @@ struct AssetHostBody {
 async fn set_asset_host(
     State(state): State<AppState>,
     axum::Json(body): axum::Json<AssetHostBody>,
-) -> Result<StatusCode, AdminError> {
+) -> Result<Done, AdminError> {
     ProviderId::from_domain(&body.host.to_ascii_lowercase()).map_err(bad)?;
     ProviderId::from_domain(&body.entry.provider.to_ascii_lowercase()).map_err(bad)?;
     state.assets.set(&body.host, body.entry);
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Done::NoContent)
 }
 
 /// Every stored abuse report with an id above `after`, read from the store of

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, Request, State};
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -43,6 +43,8 @@ use openmls::prelude::tls_codec::Serialize as _;
 use serde::{Deserialize, Serialize};
 
 use crate::client_api::provisioning::ProvisionError;
+use crate::fed::consent::ConsentError;
+use crate::setup::http_error::{Done, Failure};
 use crate::setup::state::AppState;
 
 /// The admin routes, behind the bearer `token`.
@@ -63,13 +65,48 @@ pub(crate) fn router(token: String) -> Router<AppState> {
         ))
 }
 
-/// A failed admin call: status and a text for the operator.
+/// A failed admin call: what kind of failure, and a text for the operator.
+/// Both admin routers answer with it; [`crate::setup::http_error`] decides the
+/// status.
 #[derive(Debug)]
-struct AdminError(StatusCode, String);
+pub(crate) struct AdminError {
+    /// Its kind, which decides the status.
+    pub(crate) failure: Failure,
+    /// What the operator reads.
+    pub(crate) message: String,
+}
 
-impl IntoResponse for AdminError {
-    fn into_response(self) -> Response {
-        (self.0, self.1).into_response()
+impl AdminError {
+    fn new(failure: Failure, message: impl std::fmt::Display) -> Self {
+        Self {
+            failure,
+            message: message.to_string(),
+        }
+    }
+
+    /// The request does not parse or is refused.
+    pub(crate) fn bad(what: impl std::fmt::Display) -> Self {
+        Self::new(Failure::BadRequest, what)
+    }
+
+    /// No admin token, or the wrong one.
+    pub(crate) fn unauthenticated(what: impl std::fmt::Display) -> Self {
+        Self::new(Failure::Unauthenticated, what)
+    }
+
+    /// No such record or operation.
+    pub(crate) fn not_found(what: impl std::fmt::Display) -> Self {
+        Self::new(Failure::NotFound, what)
+    }
+
+    /// The peer we called for the operator failed.
+    pub(crate) fn upstream(what: impl std::fmt::Display) -> Self {
+        Self::new(Failure::Upstream, what)
+    }
+
+    /// Our failure.
+    pub(crate) fn internal(what: impl std::fmt::Display) -> Self {
+        Self::new(Failure::Internal, what)
     }
 }
 
@@ -81,18 +118,18 @@ impl From<StoreError> for AdminError {
 
 impl From<ProvisionError> for AdminError {
     fn from(e: ProvisionError) -> Self {
-        let status = match &e {
-            ProvisionError::BadInput(_) => StatusCode::BAD_REQUEST,
-            ProvisionError::NotFound(_) => StatusCode::NOT_FOUND,
-            ProvisionError::Conflict(_) => StatusCode::CONFLICT,
-            ProvisionError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        Self(status, e.to_string())
+        Self::new(Failure::from(&e), e)
+    }
+}
+
+impl From<ConsentError> for AdminError {
+    fn from(e: ConsentError) -> Self {
+        Self::new(Failure::from(&e), e)
     }
 }
 
 fn bad(what: impl std::fmt::Display) -> AdminError {
-    AdminError(StatusCode::BAD_REQUEST, what.to_string())
+    AdminError::bad(what)
 }
 
 fn b64(field: &str, text: &str) -> Result<Vec<u8>, AdminError> {
@@ -110,7 +147,7 @@ async fn require_token(State(token): State<Arc<str>>, req: Request, next: Next) 
     if constant_time_eq(presented.as_bytes(), token.as_bytes()) {
         next.run(req).await
     } else {
-        (StatusCode::UNAUTHORIZED, "admin token required").into_response()
+        AdminError::unauthenticated("admin token required").into_response()
     }
 }
 
@@ -130,7 +167,7 @@ async fn hub(State(state): State<AppState>) -> Result<axum::Json<HubInfo>, Admin
         .keys()
         .external_sender()
         .tls_serialize_detached()
-        .map_err(|_| AdminError(StatusCode::INTERNAL_SERVER_ERROR, "encode".into()))?;
+        .map_err(|_| AdminError::internal("encode"))?;
     Ok(axum::Json(HubInfo {
         domain: state.provider().domain().to_owned(),
         external_sender: B64.encode(sender),
@@ -147,7 +184,7 @@ struct NewClientBody {
 async fn add_client(
     State(state): State<AppState>,
     axum::Json(body): axum::Json<NewClientBody>,
-) -> Result<StatusCode, AdminError> {
+) -> Result<Done, AdminError> {
     let client = ClientId::parse(&body.client).map_err(bad)?;
     state
         .register_client(
@@ -156,7 +193,7 @@ async fn add_client(
             b64("signature_key", &body.signature_key)?,
         )
         .await?;
-    Ok(StatusCode::CREATED)
+    Ok(Done::Created)
 }
 
 #[derive(Deserialize)]
@@ -168,7 +205,7 @@ struct KeyPackagesBody {
 async fn publish_key_packages(
     State(state): State<AppState>,
     axum::Json(body): axum::Json<KeyPackagesBody>,
-) -> Result<StatusCode, AdminError> {
+) -> Result<Done, AdminError> {
     let client = ClientId::parse(&body.client).map_err(bad)?;
     let key_packages = body
         .key_packages
@@ -176,7 +213,7 @@ async fn publish_key_packages(
         .map(|text| b64("key_packages", text))
         .collect::<Result<Vec<_>, _>>()?;
     state.publish_key_packages(&client, &key_packages).await?;
-    Ok(StatusCode::CREATED)
+    Ok(Done::Created)
 }
 
 #[derive(Deserialize)]
@@ -194,7 +231,7 @@ struct NewRoomBody {
 async fn create_room(
     State(state): State<AppState>,
     axum::Json(body): axum::Json<NewRoomBody>,
-) -> Result<StatusCode, AdminError> {
+) -> Result<Done, AdminError> {
     let room = RoomId::parse(&body.room).map_err(bad)?;
     let creator = ClientId::parse(&body.creator).map_err(bad)?;
     let preset = match body.preset.as_deref() {
@@ -210,7 +247,7 @@ async fn create_room(
             preset,
         )
         .await?;
-    Ok(StatusCode::CREATED)
+    Ok(Done::Created)
 }
 
 #[derive(Deserialize)]
@@ -222,11 +259,11 @@ struct MemberBody {
 async fn add_member(
     State(state): State<AppState>,
     axum::Json(body): axum::Json<MemberBody>,
-) -> Result<StatusCode, AdminError> {
+) -> Result<Done, AdminError> {
     let room = RoomId::parse(&body.room).map_err(bad)?;
     let client = ClientId::parse(&body.client).map_err(bad)?;
     state.add_member(&room, &client).await?;
-    Ok(StatusCode::CREATED)
+    Ok(Done::Created)
 }
 
 #[derive(Deserialize)]
@@ -281,9 +318,9 @@ struct PeerBody {
 async fn set_peer(
     State(state): State<AppState>,
     axum::Json(body): axum::Json<PeerBody>,
-) -> Result<StatusCode, AdminError> {
+) -> Result<Done, AdminError> {
     state.set_peer(&body.domain, body.addr)?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Done::NoContent)
 }
 
 /// `POST /admin/v1/relay/{endpoint}/{target}`: sends a client's MIMI request
@@ -315,7 +352,7 @@ async fn relay(
         .peers
         .post(&to, endpoint, &target, body.to_vec())
         .await
-        .map_err(|e| AdminError(StatusCode::BAD_GATEWAY, e.to_string()))?;
+        .map_err(AdminError::upstream)?;
     Ok((answer.status, answer.body).into_response())
 }
 

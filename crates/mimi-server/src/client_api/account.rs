@@ -1,9 +1,11 @@
 //! Registration, the hub's external sender, and the caller's KeyPackages.
 
+use axum::response::Response;
+
+use crate::setup::http_error::Done;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, State};
-use axum::http::StatusCode;
 use mimi_client_api::{
     Base64, HubInfo, KeyPackageCount, KeyPackagesUpload, RegisterProof, RegisterRequest,
 };
@@ -28,7 +30,7 @@ use crate::setup::state::{AppState, RegistrationPolicy};
 pub(super) async fn register(
     State(state): State<AppState>,
     body: Bytes,
-) -> Result<StatusCode, ClientError> {
+) -> Result<Done, ClientError> {
     let request: RegisterRequest = json(&body)?;
     let client = ClientId::parse(&request.client)
         .map_err(|e| ClientError::bad_request(format!("client: {e}")))?;
@@ -60,10 +62,10 @@ pub(super) async fn register(
     {
         Ok(()) => {
             tracing::info!(%client, "client registered");
-            Ok(StatusCode::CREATED)
+            Ok(Done::Created)
         }
         Err(ProvisionError::Conflict(_)) => match state.store.client(&client).await {
-            Ok(existing) if existing.signature_key == key => Ok(StatusCode::CREATED),
+            Ok(existing) if existing.signature_key == key => Ok(Done::Created),
             Ok(_) => Err(ClientError::conflict(
                 "this client is registered with another signature key",
             )),
@@ -96,11 +98,11 @@ pub(super) async fn upload_key_packages(
     State(state): State<AppState>,
     Extension(Caller(client)): Extension<Caller>,
     body: Bytes,
-) -> Result<(StatusCode, Json<KeyPackageCount>), ClientError> {
+) -> Result<Response, ClientError> {
     let upload: KeyPackagesUpload = json(&body)?;
     let packages: Vec<Vec<u8>> = upload.key_packages.into_iter().map(|k| k.0).collect();
     state.publish_key_packages(&client, &packages).await?;
-    Ok((StatusCode::CREATED, Json(remaining(&state, &client).await?)))
+    Ok(Done::Created.with(Json(remaining(&state, &client).await?)))
 }
 
 /// `GET /client/v1/key-packages`.

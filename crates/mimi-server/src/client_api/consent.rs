@@ -9,10 +9,10 @@
 //! admin routes: record our copy of the scope, tell the other user's
 //! provider directly.
 
+use crate::setup::http_error::Done;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, State};
-use axum::http::StatusCode;
 use mimi_client_api::{
     Consent, ConsentChange, ConsentList, ConsentOperation, ConsentState as ApiConsentState,
 };
@@ -43,7 +43,7 @@ pub(super) async fn request(
     State(state): State<AppState>,
     Extension(Caller(client)): Extension<Caller>,
     body: Bytes,
-) -> Result<StatusCode, ClientError> {
+) -> Result<Done, ClientError> {
     change(&state, &client, ConsentOperation::Request, &body).await
 }
 
@@ -52,7 +52,7 @@ pub(super) async fn cancel(
     State(state): State<AppState>,
     Extension(Caller(client)): Extension<Caller>,
     body: Bytes,
-) -> Result<StatusCode, ClientError> {
+) -> Result<Done, ClientError> {
     change(&state, &client, ConsentOperation::Cancel, &body).await
 }
 
@@ -61,7 +61,7 @@ pub(super) async fn grant(
     State(state): State<AppState>,
     Extension(Caller(client)): Extension<Caller>,
     body: Bytes,
-) -> Result<StatusCode, ClientError> {
+) -> Result<Done, ClientError> {
     change(&state, &client, ConsentOperation::Grant, &body).await
 }
 
@@ -70,7 +70,7 @@ pub(super) async fn revoke(
     State(state): State<AppState>,
     Extension(Caller(client)): Extension<Caller>,
     body: Bytes,
-) -> Result<StatusCode, ClientError> {
+) -> Result<Done, ClientError> {
     change(&state, &client, ConsentOperation::Revoke, &body).await
 }
 
@@ -94,7 +94,7 @@ async fn change(
     client: &ClientId,
     operation: ConsentOperation,
     body: &[u8],
-) -> Result<StatusCode, ClientError> {
+) -> Result<Done, ClientError> {
     let change: ConsentChange = json(body)?;
     let me = user_of(client)?;
     let other =
@@ -125,7 +125,7 @@ async fn change(
         %client,
         "consent changed by a client"
     );
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Done::NoContent)
 }
 
 /// The caller's user. Registration accepts only clients of a user, so a

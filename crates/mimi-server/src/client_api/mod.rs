@@ -32,14 +32,14 @@ mod rooms;
 
 use std::time::Duration;
 
+use crate::setup::http_error;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use mimi_client_api::routes;
-use tower_http::timeout::TimeoutLayer;
 
 pub use auth::Caller;
 pub(crate) use error::ClientError;
@@ -72,10 +72,7 @@ pub fn router(state: AppState, admin_token: Option<String>) -> Router {
         .route(routes::CONSENT_CANCEL, post(consent::cancel))
         .route(routes::CONSENT_GRANT, post(consent::grant))
         .route(routes::CONSENT_REVOKE, post(consent::revoke))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(http_error::timeout_layer(REQUEST_TIMEOUT))
         .merge(
             Router::new()
                 .route(routes::EVENTS, get(events::page))
@@ -90,10 +87,7 @@ pub fn router(state: AppState, admin_token: Option<String>) -> Router {
         .route(routes::HEALTHZ, get(|| async { "ok" }))
         .route(
             routes::REGISTER,
-            post(account::register).layer(TimeoutLayer::with_status_code(
-                StatusCode::SERVICE_UNAVAILABLE,
-                REQUEST_TIMEOUT,
-            )),
+            post(account::register).layer(http_error::timeout_layer(REQUEST_TIMEOUT)),
         )
         .merge(signed)
         .method_not_allowed_fallback(|| async { ClientError::method_not_allowed() })

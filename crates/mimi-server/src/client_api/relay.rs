@@ -260,6 +260,6 @@ async fn forward(
         to.domain(),
         answer.status,
         &String::from_utf8_lossy(&answer.body),
-        answer.retry_after.map(|d| d.as_secs()),
+        answer.retry_after,
     ))
 }

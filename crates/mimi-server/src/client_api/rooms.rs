@@ -1,9 +1,9 @@
 //! Room creation by one of our clients, and leaving a room's delivery.
 
+use crate::setup::http_error::Done;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Extension, Path, State};
-use axum::http::StatusCode;
 use mimi_client_api::CreateRoomRequest;
 use mimi_policy::Preset;
 use mimi_proto::RoomId;
@@ -24,7 +24,7 @@ pub(super) async fn create(
     State(state): State<AppState>,
     Extension(Caller(client)): Extension<Caller>,
     body: Bytes,
-) -> Result<StatusCode, ClientError> {
+) -> Result<Done, ClientError> {
     let request: CreateRoomRequest = json(&body)?;
     let room =
         RoomId::parse(&request.room).map_err(|e| ClientError::bad_request(format!("room: {e}")))?;
@@ -49,7 +49,7 @@ pub(super) async fn create(
             preset,
         )
         .await?;
-    Ok(StatusCode::CREATED)
+    Ok(Done::Created)
 }
 
 /// The contract sends a bare GroupInfo; the hub takes it as an `MLSMessage`.
@@ -72,13 +72,13 @@ pub(super) async fn leave(
     State(state): State<AppState>,
     Extension(Caller(client)): Extension<Caller>,
     room: Result<Path<String>, PathRejection>,
-) -> Result<StatusCode, ClientError> {
+) -> Result<Done, ClientError> {
     let Path(room) = room.map_err(ClientError::bad_request)?;
     let room = RoomId::parse(&room).map_err(|e| ClientError::bad_request(format!("room: {e}")))?;
     if state.remove_member(&room, &client).await? {
         tracing::info!(%room, %client, "client left the room's delivery");
     }
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Done::NoContent)
 }
 
 #[cfg(test)]

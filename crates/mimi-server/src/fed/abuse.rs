@@ -5,7 +5,7 @@
 //! message that does not verify is refused whole, and nothing is stored.
 //! Accepted reports are kept for the operator (`mimi admin reports`).
 
-use axum::http::StatusCode;
+use crate::setup::http_error::Done;
 use axum::response::{IntoResponse as _, Response};
 use mimi_proto::directory::PathTarget;
 use mimi_proto::messages::AbuseReport;
@@ -74,5 +74,5 @@ pub(super) async fn report_abuse(
         })
         .await?;
     tracing::warn!(%room, %peer, id, abuser = %report.alleged_abuser_uri, "abuse report stored");
-    Ok(StatusCode::CREATED.into_response())
+    Ok(Done::Created.into_response())
 }

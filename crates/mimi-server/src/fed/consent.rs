@@ -11,7 +11,7 @@
 pub mod operations;
 pub mod policy;
 
-use axum::http::StatusCode;
+use crate::setup::http_error::Done;
 use axum::response::{IntoResponse as _, Response};
 use mimi_proto::directory::PathTarget;
 use mimi_proto::messages::{ConsentAction, ConsentEntry};
@@ -56,7 +56,7 @@ pub(super) async fn request_consent(
     } else {
         record_request(state, &scope).await?;
     }
-    Ok(StatusCode::CREATED.into_response())
+    Ok(Done::Created.into_response())
 }
 
 /// Handles `updateConsent`: the target's provider grants or revokes on behalf
@@ -93,7 +93,7 @@ pub(super) async fn update_consent(
         .store
         .set_consent(&scope, granted, Timestamp(state.now_ms()))
         .await?;
-    Ok(StatusCode::CREATED.into_response())
+    Ok(Done::Created.into_response())
 }
 
 /// Records a request unless the scope is already granted: asking again must
@@ -138,7 +138,7 @@ fn check_path(state: &AppState, target: &PathTarget, user: &UserId) -> Result<()
 /// hides who exists.
 fn unknown_user(state: &AppState) -> Result<Response, ApiError> {
     if state.consent.uniform_refusals {
-        Ok(StatusCode::CREATED.into_response())
+        Ok(Done::Created.into_response())
     } else {
         Err(ApiError::NotFound("no such user"))
     }

@@ -25,14 +25,14 @@ pub(crate) mod room;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::setup::http_error;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Extension, State};
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use mimi_proto::directory::{DIRECTORY_PATH, Endpoint, PathTarget, parse_request_path};
-use tower_http::timeout::TimeoutLayer;
 
 use crate::fed::peer_auth::{Peer, require_peer};
 use crate::setup::http_error::ApiError;
@@ -72,10 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route(DIRECTORY_PATH, get(directory))
         .merge(endpoints)
         .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(http_error::timeout_layer(REQUEST_TIMEOUT))
         .with_state(state)
 }
 
@@ -115,12 +112,10 @@ async fn dispatch(
             identifier::identifier_query(&state, &peer, target, &body).await
         }
         Endpoint::ReportAbuse => abuse::report_abuse(&state, &peer, target, &body).await,
-        Endpoint::ProxyDownload => Ok((
-            StatusCode::METHOD_NOT_ALLOWED,
-            [(header::ALLOW, "GET")],
-            "proxyDownload is a GET",
-        )
-            .into_response()),
+        Endpoint::ProxyDownload => Err(ApiError::MethodNotAllowed {
+            allow: "GET",
+            why: "proxyDownload is a GET",
+        }),
     };
     let response = response.unwrap_or_else(IntoResponse::into_response);
     state

@@ -8,8 +8,8 @@
 //! 201 and not processed again. Processing per room is in arrival order, and
 //! the hub sends one POST per (room, follower) at a time, so order holds.
 
+use crate::setup::http_error::Done;
 use axum::body::Bytes;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mimi_proto::directory::PathTarget;
 use mimi_proto::messages::{FanoutEvent, FanoutMessage, NotifyBody};
@@ -69,7 +69,7 @@ pub(super) async fn notify(
     };
     counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     // 201 for a duplicate too: the hub must stop retrying (§5.5).
-    Ok(StatusCode::CREATED.into_response())
+    Ok(Done::Created.into_response())
 }
 
 /// One FanoutMessage as a local delivery: its own bytes, and for a Welcome the

@@ -16,7 +16,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse as _, Response};
 use mimi_proto::components::{AssetPolicy, DownloadPrivacyType, RoomComponents};
 use mimi_proto::{ProviderId, RoomId};
@@ -188,7 +188,8 @@ async fn fetch(state: &AppState, url: &str) -> Result<Response, ApiError> {
         .await
         .map_err(|e| ApiError::Upstream(format!("asset host: {e}")))?;
     let status = answer.status();
-    if status != StatusCode::OK {
+    // Only a whole asset is passed on.
+    if status.as_u16() != 200 {
         return Err(ApiError::Upstream(format!("asset host answered {status}")));
     }
     let content_type = answer.headers().get(header::CONTENT_TYPE).cloned();

@@ -603,6 +603,7 @@ fn clone_error(error: &ApiError) -> ApiError {
     match error {
         ApiError::NotFound(what) => ApiError::NotFound(what),
         ApiError::Forbidden(what) => ApiError::Forbidden(what),
+        ApiError::MethodNotAllowed { allow, why } => ApiError::MethodNotAllowed { allow, why },
         ApiError::Overloaded(after) => ApiError::Overloaded(*after),
         ApiError::RateLimited(after) => ApiError::RateLimited(*after),
         ApiError::Internal(what) => ApiError::Internal(what),

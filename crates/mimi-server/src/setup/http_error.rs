@@ -1,18 +1,143 @@
-//! Every way a federation request can fail at the HTTP level, and the one
-//! function that maps them to a status (decisions FED-1).
+//! Every HTTP status this server answers with is chosen here (decisions
+//! FED-1): each error family maps to a [`Failure`], and each [`Failure`] to
+//! one status, so a reader finds the whole mapping, and its table test, in one
+//! file.
+//!
+//! The families: the federation API's [`ApiError`] and peer authentication's
+//! [`AuthFailure`] (plain-text bodies), the client API's [`ClientError`] (an
+//! `ErrorBody` with a stable code), the admin API's [`AdminError`] (plain
+//! text), and the domain errors they carry, [`ConsentError`] and
+//! [`ProvisionError`], which map to the same status on every listener. A peer's
+//! failure status that we pass on goes through [`Failure::from_upstream`].
+//! The two body-less successes are [`Done`], and a request timeout answers
+//! [`timeout_layer`]'s status.
 //!
 //! Protocol outcomes (`wrongEpoch`, `notAllowed`, `epochTooOld`, …) are not
 //! errors here: they are 200 answers whose body carries the code. What remains
-//! is what the peer cannot express in a body: it sent bytes we cannot decode
+//! is what the caller cannot express in a body: it sent bytes we cannot decode
 //! (400), it is not allowed to call this (403), the room does not exist (404),
 //! we are overloaded (429/503 with `Retry-After`), or we failed (500/502).
 
 use std::time::Duration;
 
+use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use mimi_client_api::{ErrorBody, ErrorCode};
 use mimi_proto::DecodeError;
 use mimi_store::{Conflict, Record, StoreError};
+use tower_http::timeout::TimeoutLayer;
+
+use crate::admin::AdminError;
+use crate::client_api::ClientError;
+use crate::client_api::provisioning::ProvisionError;
+use crate::fed::consent::ConsentError;
+use crate::fed::peer_auth::AuthFailure;
+
+/// What kind of failure an answer reports: one variant per status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// 400: the body, path or a parameter does not parse.
+    BadRequest,
+    /// 401: the request is not authentic.
+    Unauthenticated,
+    /// 403: authentic, but not allowed.
+    Forbidden,
+    /// 404: no such record or route.
+    NotFound,
+    /// 405: the route exists, the method does not.
+    MethodNotAllowed,
+    /// 409: it exists already.
+    Conflict,
+    /// 413: a body above the limit.
+    TooLarge,
+    /// 421: the request names another provider as its target.
+    Misdirected,
+    /// 429: this caller sent too much; retry after the time given.
+    RateLimited(Duration),
+    /// 503: we (or the provider we relay to) are overloaded; retry after the
+    /// time given.
+    Unavailable(Duration),
+    /// 502: a provider we called failed.
+    Upstream,
+    /// 500: we failed.
+    Internal,
+}
+
+impl Failure {
+    /// The HTTP status.
+    pub(crate) fn status(self) -> StatusCode {
+        match self {
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            // RFC 9110 §15.5.20: sent to a server that will not answer for
+            // that authority.
+            Self::Misdirected => StatusCode::MISDIRECTED_REQUEST,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Upstream => StatusCode::BAD_GATEWAY,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `Retry-After` the answer carries, for throttling answers.
+    fn retry_after(self) -> Option<Duration> {
+        match self {
+            Self::RateLimited(after) | Self::Unavailable(after) => Some(after),
+            _ => None,
+        }
+    }
+
+    /// The failure to pass on for a non-success `status` of a provider we
+    /// called (with its `Retry-After`): a refusal of what the caller sent
+    /// keeps its status, throttling becomes 503 with the peer's `Retry-After`
+    /// (1 s without one), anything else is the peer's failure, 502.
+    pub(crate) fn from_upstream(status: StatusCode, retry_after: Option<Duration>) -> Self {
+        match status {
+            StatusCode::BAD_REQUEST => Self::BadRequest,
+            StatusCode::PAYLOAD_TOO_LARGE => Self::TooLarge,
+            StatusCode::FORBIDDEN => Self::Forbidden,
+            StatusCode::NOT_FOUND => Self::NotFound,
+            StatusCode::CONFLICT => Self::Conflict,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable(
+                retry_after.map_or(Duration::from_secs(1), |d| d.max(Duration::from_secs(1))),
+            ),
+            _ => Self::Upstream,
+        }
+    }
+
+    /// The client API contract's code for this failure.
+    fn code(self) -> ErrorCode {
+        match self {
+            Self::BadRequest | Self::MethodNotAllowed | Self::TooLarge | Self::Misdirected => {
+                ErrorCode::BadRequest
+            }
+            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::Forbidden => ErrorCode::Forbidden,
+            Self::NotFound => ErrorCode::NotFound,
+            Self::Conflict => ErrorCode::Conflict,
+            Self::RateLimited(_) | Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::Upstream => ErrorCode::Upstream,
+            Self::Internal => ErrorCode::Internal,
+        }
+    }
+
+    /// An answer with this failure's status, `body` and `Retry-After`.
+    fn answer(self, body: impl IntoResponse) -> Response {
+        let mut response = (self.status(), body).into_response();
+        if let Some(after) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after_value(after));
+        }
+        response
+    }
+}
 
 /// A federation request that cannot be answered with a protocol body.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +152,15 @@ pub enum ApiError {
     /// The room (or user) is not known here.
     #[error("not found: {0}")]
     NotFound(&'static str),
+    /// The endpoint exists but not with this method; `allow` names the one
+    /// it takes.
+    #[error("{why}")]
+    MethodNotAllowed {
+        /// The method to use instead (the `Allow` header).
+        allow: &'static str,
+        /// What the caller reads.
+        why: &'static str,
+    },
     /// The caller sent too many requests; retry after the given time.
     #[error("rate limited")]
     RateLimited(Duration),
@@ -57,17 +191,23 @@ impl From<StoreError> for ApiError {
 }
 
 impl ApiError {
-    /// The HTTP status for this error: the single place the mapping lives.
-    pub fn status(&self) -> StatusCode {
+    /// What kind of failure this is.
+    pub(crate) fn failure(&self) -> Failure {
         match self {
-            Self::Decode(_) => StatusCode::BAD_REQUEST,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
-            Self::Store(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Decode(_) => Failure::BadRequest,
+            Self::Forbidden(_) => Failure::Forbidden,
+            Self::NotFound(_) => Failure::NotFound,
+            Self::MethodNotAllowed { .. } => Failure::MethodNotAllowed,
+            Self::RateLimited(after) => Failure::RateLimited(*after),
+            Self::Overloaded(after) => Failure::Unavailable(*after),
+            Self::Upstream(_) => Failure::Upstream,
+            Self::Store(_) | Self::Internal(_) => Failure::Internal,
         }
+    }
+
+    /// The HTTP status for this error.
+    pub fn status(&self) -> StatusCode {
+        self.failure().status()
     }
 
     /// The text the peer sees. Storage and internal details stay in our logs.
@@ -82,20 +222,128 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        if status.is_server_error() {
+        let failure = self.failure();
+        if failure.status().is_server_error() {
             tracing::warn!(error = %self, "federation request failed");
         } else {
             tracing::info!(error = %self, "federation request refused");
         }
-        let mut response = (status, self.public_text()).into_response();
-        if let Self::RateLimited(after) | Self::Overloaded(after) = self {
+        let mut response = failure.answer(self.public_text());
+        if let Self::MethodNotAllowed { allow, .. } = self {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, retry_after_value(after));
+                .insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         response
     }
+}
+
+impl AuthFailure {
+    /// What kind of failure this is.
+    fn failure(self) -> Failure {
+        match self {
+            Self::NoCertificate | Self::BadFrom | Self::FromMismatch => Failure::Forbidden,
+            Self::NotForUs => Failure::Misdirected,
+        }
+    }
+}
+
+impl IntoResponse for AuthFailure {
+    fn into_response(self) -> Response {
+        self.failure().answer(self.text())
+    }
+}
+
+impl From<&ConsentError> for Failure {
+    fn from(e: &ConsentError) -> Self {
+        match e {
+            ConsentError::BadInput(_) => Self::BadRequest,
+            // The caller's own user: registered clients have one, so this is
+            // a user removed since.
+            ConsentError::UnknownUser(_) => Self::NotFound,
+            ConsentError::Peer(_) => Self::Upstream,
+            ConsentError::PeerStatus {
+                status,
+                retry_after,
+                ..
+            } => Self::from_upstream(*status, *retry_after),
+            ConsentError::Store(e) => store_failure(e),
+        }
+    }
+}
+
+impl From<&ProvisionError> for Failure {
+    fn from(e: &ProvisionError) -> Self {
+        match e {
+            ProvisionError::BadInput(_) => Self::BadRequest,
+            ProvisionError::NotFound(_) => Self::NotFound,
+            ProvisionError::Conflict(_) => Self::Conflict,
+            ProvisionError::Internal(_) => Self::Internal,
+        }
+    }
+}
+
+/// A storage failure's kind, by the same rule as `ApiError::from`.
+fn store_failure(e: &StoreError) -> Failure {
+    match e {
+        StoreError::NotFound(Record::Room) => Failure::NotFound,
+        StoreError::Conflict(Conflict::Busy) => Failure::Unavailable(Duration::from_secs(1)),
+        _ => Failure::Internal,
+    }
+}
+
+impl IntoResponse for ClientError {
+    fn into_response(self) -> Response {
+        let failure = self.failure;
+        if failure.status().is_client_error() {
+            tracing::debug!(status = %failure.status(), message = %self.message, "client API request refused");
+        }
+        failure.answer(Json(ErrorBody {
+            code: failure.code(),
+            message: self.message,
+        }))
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        self.failure.answer(self.message)
+    }
+}
+
+/// A success without a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Done {
+    /// 201: stored.
+    Created,
+    /// 204: done, nothing to say.
+    NoContent,
+}
+
+impl Done {
+    /// This status with `body`.
+    pub(crate) fn with(self, body: impl IntoResponse) -> Response {
+        (self.status(), body).into_response()
+    }
+
+    fn status(self) -> StatusCode {
+        match self {
+            Self::Created => StatusCode::CREATED,
+            Self::NoContent => StatusCode::NO_CONTENT,
+        }
+    }
+}
+
+impl IntoResponse for Done {
+    fn into_response(self) -> Response {
+        self.status().into_response()
+    }
+}
+
+/// A layer answering 503 to a request not done within `limit`: our slowness,
+/// so the caller may retry.
+pub(crate) fn timeout_layer(limit: Duration) -> TimeoutLayer {
+    TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, limit)
 }
 
 /// `Retry-After` in whole seconds, rounded up and at least 1 (RFC 9110 §10.2.3
@@ -107,23 +355,221 @@ pub fn retry_after_value(after: Duration) -> HeaderValue {
 
 #[cfg(test)]
 mod tests {
+    use mimi_client_api::AuthError;
+    use mimi_proto::UserId;
+
     use super::*;
 
-    #[test]
-    fn each_family_has_its_status() {
-        let cases: [(ApiError, u16); 8] = [
-            (ApiError::Decode(DecodeError::TrailingBytes), 400),
-            (ApiError::Forbidden("x"), 403),
-            (ApiError::from(StoreError::NotFound(Record::Room)), 404),
-            (ApiError::RateLimited(Duration::from_millis(1)), 429),
-            (ApiError::from(StoreError::Conflict(Conflict::Busy)), 503),
-            (ApiError::Upstream("x".into()), 502),
-            (ApiError::from(StoreError::Corrupt("x")), 500),
-            (ApiError::Internal("x"), 500),
-        ];
-        for (error, status) in cases {
-            assert_eq!(error.status().as_u16(), status, "{error:?}");
+    fn consent_peer(status: StatusCode) -> ConsentError {
+        ConsentError::PeerStatus {
+            provider: "y.example".into(),
+            status,
+            text: "no".into(),
+            retry_after: None,
         }
+    }
+
+    /// Every error family, on every listener, and the status it answers.
+    #[test]
+    fn each_error_answers_its_status() {
+        let cases: Vec<(&str, Response, u16)> = vec![
+            // federation
+            (
+                "decode",
+                ApiError::Decode(DecodeError::TrailingBytes).into_response(),
+                400,
+            ),
+            ("forbidden", ApiError::Forbidden("x").into_response(), 403),
+            (
+                "room store",
+                ApiError::from(StoreError::NotFound(Record::Room)).into_response(),
+                404,
+            ),
+            (
+                "method",
+                ApiError::MethodNotAllowed {
+                    allow: "GET",
+                    why: "x",
+                }
+                .into_response(),
+                405,
+            ),
+            (
+                "rate",
+                ApiError::RateLimited(Duration::from_millis(1)).into_response(),
+                429,
+            ),
+            (
+                "busy",
+                ApiError::from(StoreError::Conflict(Conflict::Busy)).into_response(),
+                503,
+            ),
+            (
+                "upstream",
+                ApiError::Upstream("x".into()).into_response(),
+                502,
+            ),
+            (
+                "corrupt",
+                ApiError::from(StoreError::Corrupt("x")).into_response(),
+                500,
+            ),
+            ("internal", ApiError::Internal("x").into_response(), 500),
+            // peer authentication
+            ("no cert", AuthFailure::NoCertificate.into_response(), 403),
+            ("bad from", AuthFailure::BadFrom.into_response(), 403),
+            ("mismatch", AuthFailure::FromMismatch.into_response(), 403),
+            ("not for us", AuthFailure::NotForUs.into_response(), 421),
+            // client API
+            ("c bad", ClientError::bad_request("x").into_response(), 400),
+            (
+                "c auth",
+                ClientError::from(AuthError::Replayed).into_response(),
+                401,
+            ),
+            (
+                "c forbidden",
+                ClientError::forbidden("x").into_response(),
+                403,
+            ),
+            (
+                "c missing",
+                ClientError::not_found("x").into_response(),
+                404,
+            ),
+            (
+                "c method",
+                ClientError::method_not_allowed().into_response(),
+                405,
+            ),
+            (
+                "c conflict",
+                ClientError::conflict("x").into_response(),
+                409,
+            ),
+            ("c large", ClientError::too_large().into_response(), 413),
+            (
+                "c internal",
+                ClientError::internal("x").into_response(),
+                500,
+            ),
+            (
+                "c overload",
+                ClientError::from(ApiError::Overloaded(Duration::ZERO)).into_response(),
+                503,
+            ),
+            (
+                "c rate",
+                ClientError::from(ApiError::RateLimited(Duration::ZERO)).into_response(),
+                503,
+            ),
+            (
+                "c relay",
+                ClientError::from(ApiError::Upstream("x".into())).into_response(),
+                502,
+            ),
+            // admin API
+            ("a bad", AdminError::bad("x").into_response(), 400),
+            (
+                "a token",
+                AdminError::unauthenticated("x").into_response(),
+                401,
+            ),
+            ("a missing", AdminError::not_found("x").into_response(), 404),
+            ("a peer", AdminError::upstream("x").into_response(), 502),
+            ("a internal", AdminError::internal("x").into_response(), 500),
+        ];
+        for (name, response, status) in cases {
+            assert_eq!(response.status().as_u16(), status, "{name}");
+        }
+    }
+
+    /// The domain errors answer the same status on the client and the admin
+    /// API.
+    #[test]
+    fn domain_errors_map_once_for_both_listeners() {
+        let user = UserId::parse("mimi://x.example/u/alice").expect("a valid user URI");
+        let consent: Vec<(fn() -> ConsentError, u16)> = vec![
+            (|| ConsentError::BadInput("x"), 400),
+            (|| ConsentError::Peer("x".into()), 502),
+            (|| consent_peer(StatusCode::NOT_FOUND), 404),
+            (|| consent_peer(StatusCode::FORBIDDEN), 403),
+            (|| consent_peer(StatusCode::TOO_MANY_REQUESTS), 503),
+            (|| consent_peer(StatusCode::INTERNAL_SERVER_ERROR), 502),
+            (
+                || ConsentError::Store(StoreError::Conflict(Conflict::Busy)),
+                503,
+            ),
+            (|| ConsentError::Store(StoreError::Corrupt("x")), 500),
+        ];
+        for (make, status) in consent {
+            let client = ClientError::from(make()).into_response();
+            let admin = AdminError::from(make()).into_response();
+            assert_eq!(client.status().as_u16(), status, "{:?}", make());
+            assert_eq!(admin.status().as_u16(), status, "{:?}", make());
+        }
+        let unknown = ConsentError::UnknownUser(user.clone());
+        assert_eq!(
+            ClientError::from(unknown).into_response().status().as_u16(),
+            404
+        );
+        let unknown = ConsentError::UnknownUser(user);
+        assert_eq!(
+            AdminError::from(unknown).into_response().status().as_u16(),
+            404
+        );
+
+        let provision: Vec<(fn() -> ProvisionError, u16)> = vec![
+            (|| ProvisionError::BadInput("x".into()), 400),
+            (|| ProvisionError::NotFound("x".into()), 404),
+            (|| ProvisionError::Conflict("x".into()), 409),
+            (|| ProvisionError::Internal("x".into()), 500),
+        ];
+        for (make, status) in provision {
+            let client = ClientError::from(make()).into_response();
+            let admin = AdminError::from(make()).into_response();
+            assert_eq!(client.status().as_u16(), status, "{:?}", make());
+            assert_eq!(admin.status().as_u16(), status, "{:?}", make());
+        }
+    }
+
+    #[test]
+    fn client_answers_carry_the_contract_code() {
+        let cases: [(ClientError, ErrorCode); 6] = [
+            (
+                ApiError::Overloaded(Duration::from_millis(10)).into(),
+                ErrorCode::Unavailable,
+            ),
+            (ApiError::Upstream("x".into()).into(), ErrorCode::Upstream),
+            (
+                ProvisionError::Conflict("x".into()).into(),
+                ErrorCode::Conflict,
+            ),
+            (AuthError::Replayed.into(), ErrorCode::Unauthenticated),
+            (
+                ClientError::from_upstream("y.example", StatusCode::FORBIDDEN, "no", None),
+                ErrorCode::Forbidden,
+            ),
+            (
+                ClientError::from_upstream(
+                    "y.example",
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "boom",
+                    None,
+                ),
+                ErrorCode::Upstream,
+            ),
+        ];
+        for (error, code) in cases {
+            assert_eq!(error.failure.code(), code, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn successes_and_timeouts_have_their_status() {
+        assert_eq!(Done::Created.into_response().status().as_u16(), 201);
+        assert_eq!(Done::NoContent.into_response().status().as_u16(), 204);
+        assert_eq!(Done::Created.with("x").status().as_u16(), 201);
     }
 
     #[test]
@@ -132,6 +578,15 @@ mod tests {
         assert_eq!(r.headers()[header::RETRY_AFTER], "2");
         let r = ApiError::Overloaded(Duration::ZERO).into_response();
         assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+        let r =
+            ClientError::from(ApiError::Overloaded(Duration::from_millis(1500))).into_response();
+        assert_eq!(r.headers()[header::RETRY_AFTER], "2");
+        let r = ApiError::MethodNotAllowed {
+            allow: "GET",
+            why: "x",
+        }
+        .into_response();
+        assert_eq!(r.headers()[header::ALLOW], "GET");
         assert_eq!(
             ApiError::Store(StoreError::Corrupt("secret column")).public_text(),
             "internal error"
