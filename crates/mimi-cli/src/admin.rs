@@ -57,9 +57,7 @@ fn reports(args: &ReportsArgs) -> ExitCode {
             return exit::IO_ERROR.into();
         }
     };
-    let reports = match runtime.block_on(mimi_server::admin::federation::stored_reports(
-        &config, args.after,
-    )) {
+    let reports = match runtime.block_on(mimi_server::stored_reports(&config, args.after)) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("mimi admin reports: {e}");

@@ -29,8 +29,9 @@ use mimi_proto::messages::{
     SubmitMessageRequest, SubmitMessageResponse, UpdateRequest, UpdateRoomResponse,
 };
 use mimi_proto::{ClientId, ProviderId, RoomId, WireMessage as _};
-use mimi_server::config::{Config, FanoutSettings, Limits, LogFormat, Registration, TlsPaths};
-use mimi_server::{Options, Running};
+use mimi_server::{
+    Config, FanoutSettings, Limits, LogFormat, Options, Registration, Running, TlsPaths,
+};
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{MlsMessageBodyIn, MlsMessageIn, MlsMessageOut};
 use tokio::sync::Mutex;
@@ -107,7 +108,7 @@ async fn fanout(args: FanoutArgs) -> BenchResult<String> {
     let dir = tempfile::tempdir().map_err(|e| fail("temp dir")(&e))?;
     let domains = ["a.example", "b.example", "c.example"].map(String::from);
     let pki =
-        mimi_server::pki::init(&dir.path().join("pki"), &domains).map_err(|e| fail("pki")(&e))?;
+        mimi_server::init_pki(&dir.path().join("pki"), &domains).map_err(|e| fail("pki")(&e))?;
     let start = |domain: &str, peers: Vec<(String, std::net::SocketAddr)>| {
         let files = pki
             .providers

@@ -27,7 +27,7 @@ pub enum PkiCommand {
 /// Runs a `mimi pki` subcommand.
 pub fn run(cmd: PkiCommand) -> ExitCode {
     match cmd {
-        PkiCommand::Init { out, providers } => match mimi_server::pki::init(&out, &providers) {
+        PkiCommand::Init { out, providers } => match mimi_server::init_pki(&out, &providers) {
             Ok(files) => {
                 println!("CA certificate: {}", files.ca_cert.display());
                 for p in files.providers {

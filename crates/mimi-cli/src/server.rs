@@ -2,7 +2,7 @@
 //! rooms it hosts, follower elsewhere) until SIGINT or SIGTERM.
 //!
 //! The configuration is a TOML file plus `MIMI_*` environment overrides (see
-//! `mimi_server::config`). Once both listeners are bound, one line goes to
+//! `mimi_server::Config`). Once both listeners are bound, one line goes to
 //! stdout: `mimi-server ready domain=<d> federation=<addr> client=<addr>`.
 
 use std::path::PathBuf;
@@ -20,5 +20,5 @@ pub struct ServerArgs {
 
 /// Runs the server; exit 0 after a clean shutdown, 78 for a bad configuration.
 pub fn run(args: ServerArgs) -> ExitCode {
-    mimi_server::server::run_from_file(&args.config)
+    mimi_server::run_from_file(&args.config)
 }

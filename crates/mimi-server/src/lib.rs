@@ -5,40 +5,42 @@
 //! stores the result and moves bytes.
 //!
 //! # Layout
-//! The tree follows the request paths:
-//! - [`fed`]: the federation API other providers call over mutual TLS
+//! The tree follows the request paths; the modules are private and this
+//! file re-exports the few items embedders use.
+//! - `fed/`: the federation API other providers call over mutual TLS
 //!   (directory, keyMaterial, update, submitMessage, groupInfo, notify, …),
-//!   behind [`fed::peer_auth`] and [`fed::limits`].
-//! - [`client_api`]: the provider client API (HTTPS, signed requests), plus
-//!   `/metrics` and `/healthz` on the same listener;
-//!   [`client_api::provisioning`]: the operations behind it, for embedders.
-//! - [`admin`]: the operator's admin API on the client listener.
-//! - [`lanes`]: per-room ordered lanes running the hub and writing each
-//!   result in one store transaction.
-//! - [`fanout`]: the outbox worker delivering to followers in order with
+//!   behind `fed/peer_auth.rs` and `fed/limits.rs`.
+//! - `client_api/`: the provider client API (HTTPS, signed requests), plus
+//!   `/metrics` and `/healthz` on the same listener; `provisioning.rs` holds
+//!   the operations behind it and the admin API.
+//! - `admin/`: the operator's admin API on the client listener, its two
+//!   routers and one error type.
+//! - `lanes/`: per-room ordered lanes running the hub and writing each result
+//!   in one store transaction.
+//! - `fanout/`: the outbox worker delivering to followers in order with
 //!   retries, the `FanoutMessage` wire form, local mailboxes, and the client
 //!   that calls peers by domain.
-//! - [`setup`]: [`start`] a whole server, [`Running::shutdown`] it; config,
-//!   keys, TLS, PKI, listeners, shared state, metrics.
+//! - `setup/`: [`start`] a whole server, [`Running::shutdown`] it; config,
+//!   keys, TLS, PKI, listeners, shared state, metrics, and `http_error.rs`,
+//!   where every HTTP status is chosen.
 
 #![forbid(unsafe_code)]
 
-pub mod admin;
-pub mod client_api;
-pub mod fanout;
-pub mod fed;
-pub mod lanes;
-pub mod setup;
+mod admin;
+mod client_api;
+mod fanout;
+mod fed;
+mod lanes;
+mod setup;
 
+pub use admin::federation::stored_reports;
+pub use setup::clock::{Clock, SystemClock};
+pub use setup::config::{Config, FanoutSettings, Limits, LogFormat, Registration, TlsPaths};
+pub use setup::error::ServerError;
 #[doc(hidden)]
 pub use setup::fuzzing;
-pub use setup::{config, pki, server};
-
-pub use setup::clock::{Clock, SystemClock};
-pub use setup::config::Config;
-pub use setup::error::ServerError;
-pub use setup::http_error::ApiError;
-pub use setup::listener::{PeerIdentity, serve_mtls, serve_mtls_checked};
-pub use setup::server::{Options, Running, start};
+pub use setup::listener::{PeerIdentity, serve_mtls};
+pub use setup::pki::{PkiFiles, ProviderFiles, init as init_pki};
+pub use setup::server::{Options, READY_PREFIX, Running, run_from_file, start};
 pub use setup::state::AppState;
 pub use setup::tls::TlsIdentity;

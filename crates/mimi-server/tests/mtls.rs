@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::routing::get;
 use axum::{Extension, Router};
-use mimi_server::{PeerIdentity, TlsIdentity, pki, serve_mtls};
+use mimi_server::{PeerIdentity, TlsIdentity, init_pki, serve_mtls};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -50,7 +50,7 @@ fn client(config: rustls::ClientConfig, domain: &str, addr: SocketAddr) -> reqwe
 #[tokio::test]
 async fn peer_domain_comes_from_the_client_certificate() {
     let dir = tempfile::tempdir().unwrap();
-    let files = pki::init(dir.path(), &["a.example".into(), "b.example".into()]).unwrap();
+    let files = init_pki(dir.path(), &["a.example".into(), "b.example".into()]).unwrap();
     let load = |i: usize| {
         TlsIdentity::load(
             &files.providers[i].cert,
@@ -97,7 +97,7 @@ async fn peer_domain_comes_from_the_client_certificate() {
 
     // A certificate from another CA: refused too.
     let other = tempfile::tempdir().unwrap();
-    let other_files = pki::init(other.path(), &["b.example".into()]).unwrap();
+    let other_files = init_pki(other.path(), &["b.example".into()]).unwrap();
     let rogue = TlsIdentity::load(
         &other_files.providers[0].cert,
         &other_files.providers[0].key,
@@ -121,9 +121,9 @@ async fn peer_domain_comes_from_the_client_certificate() {
 #[test]
 fn pki_init_reuses_the_ca_and_rejects_bad_domains() {
     let dir = tempfile::tempdir().unwrap();
-    let first = pki::init(dir.path(), &["a.example".into()]).unwrap();
+    let first = init_pki(dir.path(), &["a.example".into()]).unwrap();
     let ca_before = std::fs::read(&first.ca_cert).unwrap();
-    let second = pki::init(dir.path(), &["c.example".into()]).unwrap();
+    let second = init_pki(dir.path(), &["c.example".into()]).unwrap();
     assert_eq!(std::fs::read(&second.ca_cert).unwrap(), ca_before);
     // A certificate issued after the CA was reloaded still verifies against it.
     TlsIdentity::load(
@@ -134,5 +134,5 @@ fn pki_init_reuses_the_ca_and_rejects_bad_domains() {
     .unwrap()
     .client_config()
     .unwrap();
-    assert!(pki::init(dir.path(), &["not a domain".into()]).is_err());
+    assert!(init_pki(dir.path(), &["not a domain".into()]).is_err());
 }

@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use mimi_server::server::READY_PREFIX;
+use mimi_server::READY_PREFIX;
 
 /// How long a child may take to print its ready line, or to exit after
 /// SIGTERM.
@@ -68,7 +68,7 @@ impl Federation {
     /// A sentence saying which step failed (and where the log is).
     pub fn start(dir: &Path, domains: &[&str]) -> Result<Self, String> {
         let names: Vec<String> = domains.iter().map(|d| (*d).to_owned()).collect();
-        let pki = mimi_server::pki::init(&dir.join("pki"), &names)
+        let pki = mimi_server::init_pki(&dir.join("pki"), &names)
             .map_err(|e| format!("pki init: {e}"))?;
         let ports = free_ports(2 * domains.len())?;
         let (federation_ports, client_ports) = ports.split_at(domains.len());

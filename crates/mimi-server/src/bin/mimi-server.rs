@@ -16,5 +16,5 @@ fn main() -> ExitCode {
             return ExitCode::from(64);
         }
     };
-    mimi_server::server::run_from_file(&config)
+    mimi_server::run_from_file(&config)
 }

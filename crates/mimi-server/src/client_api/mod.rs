@@ -41,7 +41,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use mimi_client_api::routes;
 
-pub use auth::Caller;
 pub(crate) use error::ClientError;
 
 use crate::setup::state::AppState;

@@ -22,7 +22,7 @@ use crate::setup::http_error::ApiError;
 use crate::setup::state::AppState;
 
 pub use operations::ConsentError;
-pub use policy::{ConsentPolicy, ConsentSettings, Decision};
+pub use policy::ConsentSettings;
 
 /// Handles `requestConsent`: the requester's provider asks (or cancels) on
 /// behalf of its user; we hold the target.

@@ -111,9 +111,7 @@ async fn genuine_reports_are_kept_and_forged_ones_refused() {
         std::iter::empty(),
     )
     .unwrap();
-    let stored = mimi_server::admin::federation::stored_reports(&config, 0)
-        .await
-        .unwrap();
+    let stored = mimi_server::stored_reports(&config, 0).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].alleged_abuser, bob.as_str());
     assert_eq!(stored[0].reporting_user.as_deref(), Some(cathy.as_str()));

@@ -88,7 +88,7 @@ async fn identity_mismatches_are_403_and_garbage_is_400() {
 
     // A certificate for b.example from another CA: 403, not trusted.
     let rogue_dir = tempfile::tempdir().unwrap();
-    let rogue_files = mimi_server::pki::init(rogue_dir.path(), &["b.example".into()]).unwrap();
+    let rogue_files = mimi_server::init_pki(rogue_dir.path(), &["b.example".into()]).unwrap();
     let rogue = mimi_server::TlsIdentity::load(
         &rogue_files.providers[0].cert,
         &rogue_files.providers[0].key,

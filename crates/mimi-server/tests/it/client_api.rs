@@ -15,7 +15,7 @@ use mimi_proto::{RoomId, UserId, WireMessage as _};
 use openmls_basic_credential::SignatureKeyPair;
 use reqwest::{Method, StatusCode};
 
-use mimi_server::config::{Config, FanoutSettings, Limits, LogFormat, Registration, TlsPaths};
+use mimi_server::{Config, FanoutSettings, Limits, LogFormat, Registration, TlsPaths};
 
 use crate::common::{Federation, PATIENCE, Server, client_http, client_tls, free_addr, received};
 use crate::device::{Device, error_code, text};

@@ -2,7 +2,7 @@
 //! that use it.
 //!
 //! Each provider is a child process with its own SQLite store, certificate
-//! (from `pki::init`) and ports (`127.0.0.1:0`); the harness learns the bound
+//! (from `init_pki`) and ports (`127.0.0.1:0`); the harness learns the bound
 //! addresses from the process's ready line. Clients are `mimi_client::Client`s
 //! that encrypt for real; their traffic reaches the hub through their own
 //! provider's admin relay, which is the follower → hub path over mutual TLS.
@@ -28,8 +28,7 @@ use mimi_proto::messages::{
 };
 use mimi_proto::mls_profile::{CIPHERSUITE, required_capabilities};
 use mimi_proto::{ClientId, RoomId, UserId, WireMessage as _};
-use mimi_server::pki::{self, PkiFiles};
-use mimi_server::{TlsIdentity, server::READY_PREFIX};
+use mimi_server::{PkiFiles, ProviderFiles, READY_PREFIX, TlsIdentity, init_pki};
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{
     ExternalSender, KeyPackage, MlsMessageBodyIn, MlsMessageIn, MlsMessageOut, ProtocolVersion,
@@ -57,7 +56,7 @@ impl Federation {
         // client too; another test may have installed it already.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
-        let pki = pki::init(
+        let pki = init_pki(
             &dir.path().join("pki"),
             &["a.example".into(), "b.example".into(), "c.example".into()],
         )
@@ -65,7 +64,7 @@ impl Federation {
         Self { dir, pki }
     }
 
-    fn cert(&self, domain: &str) -> &pki::ProviderFiles {
+    fn cert(&self, domain: &str) -> &ProviderFiles {
         self.pki
             .providers
             .iter()
@@ -139,7 +138,7 @@ pub struct Server {
     pub domain: String,
     listen: SocketAddr,
     home: PathBuf,
-    cert: pki::ProviderFiles,
+    cert: ProviderFiles,
     ca: PathBuf,
     peers: BTreeMap<String, SocketAddr>,
     child: Option<Child>,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use mimi_server::config::{Config, FanoutSettings, Limits, LogFormat, Registration, TlsPaths};
+use mimi_server::{Config, FanoutSettings, Limits, LogFormat, Registration, TlsPaths};
 use reqwest::StatusCode;
 
 use crate::common::{Federation, peer_http, percent_encode};
