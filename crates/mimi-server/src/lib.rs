@@ -36,11 +36,11 @@ mod setup;
 pub use admin::federation::stored_reports;
 pub use setup::clock::{Clock, SystemClock};
 pub use setup::config::{Config, FanoutSettings, Limits, LogFormat, Registration, TlsPaths};
-pub use setup::error::ServerError;
 #[doc(hidden)]
 pub use setup::fuzzing;
 pub use setup::listener::{PeerIdentity, serve_mtls};
 pub use setup::pki::{PkiFiles, ProviderFiles, init as init_pki};
 pub use setup::server::{Options, READY_PREFIX, Running, run_from_file, start};
+pub use setup::server_error::ServerError;
 pub use setup::state::AppState;
 pub use setup::tls::TlsIdentity;

@@ -9,6 +9,13 @@
 //! mounted only when `admin_token` is configured, and every call must carry
 //! `Authorization: Bearer <token>`.
 //!
+//! Everything the operator can do lives in this group, apart from the
+//! federation and client APIs it resembles, because it answers to a different
+//! caller (the token holder, not a peer or a signed client): this router, and
+//! [`federation`]'s routes for consent, discovery, abuse reports and asset
+//! hosts, merged into it. Both answer with one [`AdminError`], whose status
+//! [`crate::setup::http_error`] chooses.
+//!
 //! | method and path | body | answer |
 //! | --- | --- | --- |
 //! | `GET /admin/v1/hub` | – | `{domain, external_sender}` (base64 TLS `ExternalSender`) |

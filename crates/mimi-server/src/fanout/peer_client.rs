@@ -16,7 +16,7 @@ use mimi_proto::ProviderId;
 use mimi_proto::directory::{DIRECTORY_PATH, Directory, Endpoint, MAX_DIRECTORY_LEN, PathTarget};
 
 use crate::fanout::peers::{PeerMap, PeerResolver};
-use crate::setup::error::ServerError;
+use crate::setup::server_error::ServerError;
 use crate::setup::tls::TlsIdentity;
 
 /// Media type we send on MIMI bodies (decisions FED-2); we accept any.

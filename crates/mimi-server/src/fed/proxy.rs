@@ -23,8 +23,8 @@ use mimi_proto::{ProviderId, RoomId};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde::Deserialize;
 
-use crate::setup::error::ServerError;
 use crate::setup::http_error::ApiError;
+use crate::setup::server_error::ServerError;
 use crate::setup::state::AppState;
 use crate::setup::tls::TlsIdentity;
 

@@ -54,7 +54,7 @@ use std::path::{Path, PathBuf};
 use mimi_proto::ProviderId;
 use serde::Deserialize;
 
-use crate::setup::error::ServerError;
+use crate::setup::server_error::ServerError;
 
 /// A fully resolved server configuration.
 #[derive(Clone, PartialEq, Eq, Deserialize)]

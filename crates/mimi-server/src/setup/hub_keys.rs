@@ -24,7 +24,7 @@ use mimi_proto::ProviderId;
 use openmls_basic_credential::SignatureKeyPair;
 use tls_codec::{DeserializeBytes as _, Serialize as _};
 
-use crate::setup::error::ServerError;
+use crate::setup::server_error::ServerError;
 
 /// File name of the key file inside the data directory.
 pub const HUB_KEYS_FILE: &str = "hub-keys.bin";

@@ -9,7 +9,6 @@
 
 pub mod clock;
 pub mod config;
-pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub(crate) mod http_error;
@@ -18,5 +17,6 @@ pub mod listener;
 pub mod metrics;
 pub mod pki;
 pub mod server;
+pub mod server_error;
 pub(crate) mod state;
 pub mod tls;

@@ -14,7 +14,7 @@ use rcgen::{
     ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
 };
 
-use crate::setup::error::ServerError;
+use crate::setup::server_error::ServerError;
 
 /// File names inside a PKI directory.
 pub const CA_CERT_FILE: &str = "ca.pem";

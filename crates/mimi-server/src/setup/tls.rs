@@ -18,7 +18,7 @@ use rustls::{
     SignatureScheme,
 };
 
-use crate::setup::error::ServerError;
+use crate::setup::server_error::ServerError;
 
 /// ALPN protocols we offer: HTTP/2 first (one connection carries all of a
 /// peer's concurrent requests), HTTP/1.1 for simple tools.
