@@ -34,11 +34,14 @@ mod lanes;
 mod setup;
 
 pub use admin::federation::stored_reports;
+pub use client_api::provisioning::ProvisionError;
+pub use fed::consent::ConsentError;
 pub use setup::clock::{Clock, SystemClock};
 pub use setup::config::{Config, FanoutSettings, Limits, LogFormat, Registration, TlsPaths};
 #[doc(hidden)]
 pub use setup::fuzzing;
 pub use setup::listener::{PeerIdentity, serve_mtls};
+pub use setup::metrics::Metrics;
 pub use setup::pki::{PkiFiles, ProviderFiles, init as init_pki};
 pub use setup::server::{Options, READY_PREFIX, Running, run_from_file, start};
 pub use setup::server_error::ServerError;

@@ -273,7 +273,7 @@ impl Config {
     /// Our provider id.
     ///
     /// # Panics
-    /// Never: [`Config::validate`] checked the domain.
+    /// Never: `Config::validate` checked the domain.
     pub fn provider(&self) -> ProviderId {
         ProviderId::from_domain(&self.domain).expect("domain validated when the config was loaded")
     }

@@ -148,7 +148,9 @@ impl TlsIdentity {
     ///
     /// # Errors
     /// [`ServerError::Tls`] if the key does not match or the CA set is unusable.
-    pub fn server_config_reporting(&self) -> Result<(Arc<ServerConfig>, PeerCheck), ServerError> {
+    pub(crate) fn server_config_reporting(
+        &self,
+    ) -> Result<(Arc<ServerConfig>, PeerCheck), ServerError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let strict: Arc<dyn ClientCertVerifier> =
             WebPkiClientVerifier::builder_with_provider(self.roots.clone(), provider.clone())

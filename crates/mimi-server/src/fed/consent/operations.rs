@@ -37,7 +37,7 @@ pub enum ConsentError {
         provider: String,
         /// Its answer's status.
         status: StatusCode,
-        /// Its answer's body as text, at most [`MAX_PEER_TEXT`] characters.
+        /// Its answer's body as text, at most `MAX_PEER_TEXT` (200) characters.
         text: String,
         /// Its `Retry-After`, if any.
         retry_after: Option<Duration>,
