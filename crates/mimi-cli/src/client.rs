@@ -27,10 +27,15 @@ mod consent;
 const AFTER_HELP: &str = "\
 Exit codes:
   0  ok
-  1  anything else (local state, storage)
-  2  bad input or usage: an argument does not parse, or names an unknown room, user or message
-  3  refused by room policy or by the protocol (the hub's or the provider's answer)
+  1  local state or storage failed
+  2  bad input or usage: an argument does not parse, names an unknown room, user,
+     message or provider, or the home was never registered
+  3  refused by room policy or by the protocol (the hub's or the provider's answer;
+     also when another commit won the race and ours no longer applies)
   4  network: the provider or the room's hub could not be reached, or failed
+
+With --json, a failure prints {\"error\": {\"kind\", \"code\", \"message\"}} on stdout too.
+Message IDs: all 64 hex digits or any unique prefix of at least 4 (as `history` shows).
 
 Names: a user is `bob@x.example` or `mimi://x.example/u/bob`; a client is
 `alice/laptop@x.example` or `mimi://x.example/d/alice/laptop`; a room is `lunch`
@@ -112,7 +117,7 @@ enum ClientCommand {
     Reply {
         /// The room.
         room: String,
-        /// The message ID (hex) replied to.
+        /// The message ID replied to: a unique prefix (as `history` shows) or all 64 hex digits.
         message: String,
         /// The text.
         text: String,
@@ -121,7 +126,7 @@ enum ClientCommand {
     React {
         /// The room.
         room: String,
-        /// The message ID (hex) reacted to.
+        /// The message ID reacted to: a unique prefix or all 64 hex digits.
         message: String,
         /// The reaction, e.g. 👍.
         reaction: String,
@@ -130,7 +135,7 @@ enum ClientCommand {
     Edit {
         /// The room.
         room: String,
-        /// The message ID (hex) of its first version.
+        /// The message ID of its first version: a unique prefix or all 64 hex digits.
         message: String,
         /// The new text.
         text: String,
@@ -139,7 +144,7 @@ enum ClientCommand {
     Delete {
         /// The room.
         room: String,
-        /// The message ID (hex).
+        /// The message ID: a unique prefix or all 64 hex digits.
         message: String,
     },
     /// Propose to leave a room; the next committer removes you.
@@ -186,6 +191,11 @@ enum ClientCommand {
         user: String,
         /// The role, by name (member, admin, …) or number.
         role: String,
+    },
+    /// Update your own keys in a room: a commit with a fresh leaf (self-update).
+    Update {
+        /// The room.
+        room: String,
     },
     /// Join a room with this new client of a listed user (external commit).
     Join {
@@ -275,6 +285,15 @@ fn error_json(e: &SessionError) -> Value {
     json!({ "kind": kind, "code": e.refusal_code(), "message": e.to_string() })
 }
 
+/// The `{"error": …}` document for a command line the argument parser
+/// refused: bad input (exit 2), with clap's first line as the message.
+pub fn usage_error_json(e: &clap::Error) -> Value {
+    let rendered = e.render().to_string();
+    let first = rendered.lines().next().unwrap_or_default();
+    let message = first.strip_prefix("error: ").unwrap_or(first);
+    json!({ "error": { "kind": "bad_input", "code": null, "message": message } })
+}
+
 fn execute(home: &std::path::Path, command: ClientCommand) -> Result<Output, SessionError> {
     if let ClientCommand::Register {
         client,
@@ -355,7 +374,8 @@ fn execute(home: &std::path::Path, command: ClientCommand) -> Result<Output, Ses
             text,
         } => {
             let room = parse_room(&s, &room)?;
-            sent(s.reply(&room, &parse_message(&message)?, &text)?)
+            let message = s.message_id(&room, &message)?;
+            sent(s.reply(&room, &message, &text)?)
         }
         ClientCommand::React {
             room,
@@ -363,7 +383,8 @@ fn execute(home: &std::path::Path, command: ClientCommand) -> Result<Output, Ses
             reaction,
         } => {
             let room = parse_room(&s, &room)?;
-            sent(s.react(&room, &parse_message(&message)?, &reaction)?)
+            let message = s.message_id(&room, &message)?;
+            sent(s.react(&room, &message, &reaction)?)
         }
         ClientCommand::Edit {
             room,
@@ -371,11 +392,13 @@ fn execute(home: &std::path::Path, command: ClientCommand) -> Result<Output, Ses
             text,
         } => {
             let room = parse_room(&s, &room)?;
-            sent(s.edit(&room, &parse_message(&message)?, &text)?)
+            let message = s.message_id(&room, &message)?;
+            sent(s.edit(&room, &message, &text)?)
         }
         ClientCommand::Delete { room, message } => {
             let room = parse_room(&s, &room)?;
-            sent(s.delete(&room, &parse_message(&message)?)?)
+            let message = s.message_id(&room, &message)?;
+            sent(s.delete(&room, &message)?)
         }
         ClientCommand::Leave { room } => {
             let room = parse_room(&s, &room)?;
@@ -417,6 +440,13 @@ fn execute(home: &std::path::Path, command: ClientCommand) -> Result<Output, Ses
             committed(
                 &s.change_role(&room, &user, role)?,
                 &format!("{user} has role {role} in {room}"),
+            )
+        }
+        ClientCommand::Update { room } => {
+            let room = parse_room(&s, &room)?;
+            committed(
+                &s.self_update(&room)?,
+                &format!("updated {me}'s keys in {room}"),
             )
         }
         ClientCommand::Join { room } => {
@@ -623,8 +653,16 @@ pub fn parse_client(text: &str) -> Result<ClientId, SessionError> {
     let id = ClientId::parse(&uri)
         .map_err(|e| SessionError::BadInput(format!("client {text:?}: {e}")))?;
     if id.user().is_none() {
+        // `bob@b.example` parses as the one-segment client `mimi://b.example/d/bob`:
+        // what it lacks is the device, not the user.
+        let example = match text.split_once('@') {
+            Some((name, domain)) if !text.starts_with("mimi://") => {
+                format!("{name}/laptop@{domain}")
+            }
+            _ => format!("{text}/laptop"),
+        };
         return Err(SessionError::BadInput(format!(
-            "client {text:?} names no user: use user/device@domain"
+            "client {text:?} names no device: use user/device@domain, e.g. {example}"
         )));
     }
     Ok(id)
@@ -641,11 +679,6 @@ fn parse_room(s: &Session, text: &str) -> Result<RoomId, SessionError> {
         }
     };
     RoomId::parse(&uri).map_err(|e| SessionError::BadInput(format!("room {text:?}: {e}")))
-}
-
-fn parse_message(text: &str) -> Result<MessageId, SessionError> {
-    text.parse()
-        .map_err(|_| SessionError::BadInput(format!("message ID {text:?} is not 64 hex digits")))
 }
 
 #[cfg(test)]
@@ -669,10 +702,6 @@ mod tests {
         assert!(matches!(parse_user("bob"), Err(SessionError::BadInput(_))));
         assert!(matches!(
             parse_client("laptop@x.example"),
-            Err(SessionError::BadInput(_))
-        ));
-        assert!(matches!(
-            parse_message("abc"),
             Err(SessionError::BadInput(_))
         ));
     }

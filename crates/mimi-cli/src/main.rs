@@ -53,7 +53,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     match cli.command {
         Command::Content(cmd) => content::run(cmd),
         Command::Pki(cmd) => pki::run(cmd),
@@ -62,5 +65,41 @@ fn main() -> ExitCode {
         Command::Client(args) => client::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Admin(cmd) => admin::run(cmd),
+    }
+}
+
+/// A command line the argument parser refused (or `--help`, `--version`):
+/// clap's own text on its stream and exit status, plus, for an error under
+/// `--json`, the same `{"error": …}` document every `mimi client` failure
+/// prints, so a script reading stdout sees every failure the same way.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    if e.use_stderr() && json_requested(std::env::args_os()) {
+        println!("{}", client::usage_error_json(e));
+    }
+    // Printing to a closed stdout or stderr leaves nothing more to report.
+    let _ = e.print();
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(exit::CLIENT_BAD_INPUT.0))
+}
+
+/// Whether `--json` is among the arguments (before a `--` that ends options).
+fn json_requested(args: impl IntoIterator<Item = std::ffi::OsString>) -> bool {
+    args.into_iter()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_requested_only_as_an_option() {
+        let args = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert!(json_requested(args(&["mimi", "client", "--json", "add"])));
+        assert!(!json_requested(args(&[
+            "mimi", "client", "send", "r", "--", "--json"
+        ])));
+        assert!(!json_requested(args(&["--json"])));
     }
 }

@@ -2,7 +2,12 @@
 //! `mimi demo --keep-running` leaves up: register, create a room, add a user
 //! of another provider, send, sync and read history as JSON, and the exit
 //! codes for a policy refusal (3), an unreachable server (4) and bad input (2);
-//! consent requested, listed and granted across providers.
+//! consent requested, listed and granted across providers. Then what a new
+//! user runs into: usage errors and unregistered homes (exit 2, JSON under
+//! `--json`), the `--connect` port, message-ID prefixes, a self-update, a
+//! removed client's last epoch, a lost commit race (a refusal that says
+//! another commit won), a user of a provider we do not federate with, and
+//! server logs without colour codes.
 
 #![allow(clippy::unwrap_used)] // test helpers: a panic is the failure we want
 
@@ -131,19 +136,7 @@ fn ok(home: &Path, args: &[&str]) -> Value {
 
 fn register(demo: &Demo, home: &Path, client: &str, domain: &str) -> Value {
     let (url, addr) = demo.provider(domain);
-    ok(
-        home,
-        &[
-            "register",
-            client,
-            "--server",
-            url,
-            "--ca",
-            &demo.ca,
-            "--connect",
-            addr,
-        ],
-    )
+    register_at(home, client, &demo.ca, url, addr)
 }
 
 /// Syncs (long-polling) until `want` holds for the events seen so far.
@@ -389,4 +382,252 @@ fn the_client_cli_drives_a_room_across_providers() {
 
     let status = demo.stop();
     assert!(status.success(), "the demo stopped with {status}");
+}
+
+/// Runs a command that must fail with `code`; returns its `--json` error.
+fn fails(home: &Path, args: &[&str], code: i32) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let out = mimi(home, &all);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{args:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: no JSON error ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    assert!(doc["error"]["message"].is_string(), "{doc}");
+    doc["error"].clone()
+}
+
+/// The room as `rooms --json` shows it to `home`.
+fn room_view(home: &Path, room: &str) -> Value {
+    let doc = ok(home, &["rooms"]);
+    doc["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["room"] == room)
+        .cloned()
+        .unwrap_or_else(|| panic!("{room} not in {doc}"))
+}
+
+#[test]
+fn the_client_cli_says_what_went_wrong() {
+    let demo = Demo::start();
+    let dir = tempfile::tempdir().unwrap();
+    let nobody = dir.path().join("nobody");
+    let (x_url, x_addr) = demo.provider("x.example");
+    let (z_url, z_addr) = demo.provider("z.example");
+
+    // Usage errors the argument parser catches print JSON under --json too.
+    let error = fails(&nobody, &["add", "garden"], 2);
+    assert_eq!(error["kind"], "bad_input", "{error}");
+    let error = fails(&nobody, &["frobnicate"], 2);
+    assert_eq!(error["kind"], "bad_input", "{error}");
+    // A home that was never registered is a usage error, not broken state.
+    let error = fails(&nobody, &["rooms"], 2);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("run `register` first"),
+        "{error}"
+    );
+    // A user where a client is needed: the device is what is missing.
+    let error = fails(
+        &nobody,
+        &[
+            "register",
+            "bob@x.example",
+            "--server",
+            x_url,
+            "--ca",
+            &demo.ca,
+            "--connect",
+            x_addr,
+        ],
+        2,
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("names no device"),
+        "{error}"
+    );
+
+    // --connect names the whole address: its port wins over the URL's.
+    let frank = dir.path().join("frank");
+    let wrong_port = "https://x.example:1";
+    register_at(
+        &frank,
+        "frank/laptop@x.example",
+        &demo.ca,
+        wrong_port,
+        x_addr,
+    );
+    let ivan = dir.path().join("ivan");
+    register_at(&ivan, "ivan/laptop@x.example", &demo.ca, x_url, x_addr);
+    let grace = dir.path().join("grace");
+    register_at(&grace, "grace/phone@z.example", &demo.ca, z_url, z_addr);
+    let judy = dir.path().join("judy");
+    register_at(&judy, "judy/phone@z.example", &demo.ca, z_url, z_addr);
+    ok(&frank, &["create-room", "garden"]);
+    ok(
+        &frank,
+        &["add", "garden", "ivan@x.example", "--role", "admin"],
+    );
+    ok(&frank, &["add", "garden", "grace@z.example"]);
+    ok(&frank, &["add", "garden", "judy@z.example"]);
+    sync_until(&grace, |events| {
+        events.iter().any(|e| e["type"] == "joined")
+    });
+    let room = "mimi://x.example/r/garden";
+
+    // A user of a provider we do not federate with: said so, bad input.
+    let error = fails(&frank, &["add", "garden", "nobody@w.example"], 2);
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("w.example") && message.contains("not a known provider"),
+        "{error}"
+    );
+
+    // Message IDs by any unique prefix, as `history` shows them.
+    let sent = ok(&frank, &["send", "garden", "The tomatoes are ripe."]);
+    let id = sent["message_id"].as_str().unwrap();
+    let out = mimi(&frank, &["history", "garden"]);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains(&id[..12]), "{shown}");
+    let reply = ok(
+        &grace,
+        &["reply", "garden@x.example", &id[..12], "On my way"],
+    );
+    ok(
+        &grace,
+        &["react", "garden@x.example", &id[..6].to_uppercase(), "🍅"],
+    );
+    let history = ok(&grace, &["history", "garden@x.example"]);
+    let messages = history["messages"].as_array().unwrap();
+    assert_eq!(messages[1]["message_id"], reply["message_id"], "{history}");
+    assert_eq!(messages[1]["in_reply_to"], id, "{history}");
+    assert_eq!(messages[2]["kind"], "reaction", "{history}");
+    assert_eq!(messages[2]["in_reply_to"], id, "{history}");
+    let error = fails(&frank, &["edit", "garden", &id[..3], "x"], 2);
+    assert!(
+        error["message"].as_str().unwrap().contains("at least 4"),
+        "{error}"
+    );
+    let absent = if id.starts_with("ffff") {
+        "0000"
+    } else {
+        "ffff"
+    };
+    let unknown = messages
+        .iter()
+        .all(|m| !m["message_id"].as_str().unwrap().starts_with(absent));
+    if unknown {
+        let error = fails(&frank, &["delete", "garden", absent], 2);
+        assert!(
+            error["message"].as_str().unwrap().contains("no message"),
+            "{error}"
+        );
+    }
+    ok(
+        &frank,
+        &["edit", "garden", &id[..8], "The tomatoes are very ripe."],
+    );
+
+    // A self-update: a commit with a fresh leaf, merged by every member.
+    let before = room_view(&frank, room);
+    let done = ok(&frank, &["update", "garden"]);
+    let epoch = before["epoch"].as_u64().unwrap() + 1;
+    assert_eq!(done["epoch"], epoch, "{done}");
+    sync_until(&grace, |events| {
+        events
+            .iter()
+            .any(|e| e["type"] == "committed" && e["epoch"] == epoch)
+    });
+    let (f, g) = (room_view(&frank, room), room_view(&grace, room));
+    assert_eq!(f["epoch_authenticator"], g["epoch_authenticator"]);
+    assert_ne!(f["epoch_authenticator"], before["epoch_authenticator"]);
+
+    // A kicked client shows the last epoch it was a member of, with that
+    // epoch's authenticator.
+    let member = room_view(&grace, room);
+    ok(&frank, &["kick", "garden", "grace@z.example"]);
+    sync_until(&grace, |events| {
+        events.iter().any(|e| e["type"] == "removed")
+    });
+    let removed = room_view(&grace, room);
+    assert_eq!(removed["status"], "removed", "{removed}");
+    assert_eq!(removed["epoch"], member["epoch"], "{removed}");
+    assert_eq!(
+        removed["epoch_authenticator"], member["epoch_authenticator"],
+        "{removed}"
+    );
+
+    // Two admins kick judy at once: Ivan's commit, built on the epoch
+    // before Frank's, loses. The answer says another commit won, and Ivan
+    // is synced to the winner's epoch.
+    let mut ivan_session = mimi_session::Session::open(&ivan).unwrap();
+    ivan_session.sync(None).unwrap();
+    let garden = mimi_proto::RoomId::parse(room).unwrap();
+    let judy_user = mimi_proto::UserId::parse("mimi://z.example/u/judy").unwrap();
+    let kicked = ok(&frank, &["kick", "garden", "judy@z.example"]);
+    let lost = ivan_session
+        .commit(&garden, |c| c.kick(&garden, &judy_user))
+        .unwrap_err();
+    assert_eq!(lost.refusal_code(), Some("wrongEpoch"), "{lost}");
+    assert!(lost.to_string().contains("another commit won"), "{lost}");
+    assert_eq!(
+        ivan_session.client().room(&garden).unwrap().epoch(),
+        kicked["epoch"].as_u64().unwrap(),
+        "{lost}"
+    );
+    drop(ivan_session);
+    // Asked again, Ivan is told there is nothing left to kick.
+    let error = fails(&ivan, &["kick", "garden", "judy@z.example"], 2);
+    assert!(
+        error["message"].as_str().unwrap().contains("no clients"),
+        "{error}"
+    );
+
+    // Server logs written to files carry no terminal colour codes.
+    let mut logs = 0;
+    for provider in ["x.example", "y.example", "z.example"] {
+        let log = demo
+            ._dir
+            .path()
+            .join("demo")
+            .join(provider)
+            .join("server.log");
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(!text.is_empty(), "{}", log.display());
+        assert!(!text.contains('\u{1b}'), "{}: {text}", log.display());
+        logs += 1;
+    }
+    assert_eq!(logs, 3);
+}
+
+fn register_at(home: &Path, client: &str, ca: &str, url: &str, addr: &str) -> Value {
+    ok(
+        home,
+        &[
+            "register",
+            client,
+            "--server",
+            url,
+            "--ca",
+            ca,
+            "--connect",
+            addr,
+        ],
+    )
 }

@@ -244,6 +244,9 @@ pub enum ErrorCode {
     Forbidden,
     /// 404: no such room, client or user.
     NotFound,
+    /// 404: the request names a user or room of a provider that the server
+    /// (or the room's hub) does not federate with.
+    UnknownProvider,
     /// 409: it exists already.
     Conflict,
     /// 502: the room's hub or a peer provider could not be reached or failed.

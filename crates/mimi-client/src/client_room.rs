@@ -167,9 +167,23 @@ impl ClientRoom {
         &self.id
     }
 
-    /// The current epoch.
+    /// The current epoch: after our removal, the epoch the removing commit
+    /// created.
     pub fn epoch(&self) -> u64 {
         self.group.epoch().as_u64()
+    }
+
+    /// The last epoch this client was a member of, the one
+    /// [`ClientRoom::epoch_authenticator`] belongs to. That is the current
+    /// epoch, except once a commit removed us: OpenMLS then takes on the
+    /// removing commit's group context (so [`ClientRoom::epoch`] is the new
+    /// epoch) but keeps the secrets of the epoch before, which we had.
+    pub fn member_epoch(&self) -> u64 {
+        if self.group.is_active() {
+            self.epoch()
+        } else {
+            self.epoch().saturating_sub(1)
+        }
     }
 
     /// Where the room stands.
@@ -187,8 +201,9 @@ impl ClientRoom {
         &self.state
     }
 
-    /// The epoch authenticator: equal at every member of the same epoch and
-    /// room state (the room state is in the GroupContext).
+    /// The epoch authenticator of [`ClientRoom::member_epoch`]: equal at
+    /// every member of the same epoch and room state (the room state is in
+    /// the GroupContext).
     pub fn epoch_authenticator(&self) -> &[u8] {
         self.group.epoch_authenticator().as_slice()
     }

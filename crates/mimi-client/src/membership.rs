@@ -235,6 +235,17 @@ impl Client {
         self.commit_changes(room, Vec::new(), Vec::new(), Vec::new())
     }
 
+    /// Updates our own leaf: a commit whose path gives us a fresh leaf
+    /// (HPKE encryption key, signature over it) and new path secrets (RFC
+    /// 9420 §12.4.2), for post-compromise security. It carries the queued
+    /// proposals like every commit.
+    ///
+    /// # Errors
+    /// As [`Client::add_user`].
+    pub fn self_update(&mut self, room: &RoomId) -> Result<OutgoingCommit, ClientError> {
+        self.build_commit(room, Vec::new(), Vec::new(), Vec::new(), true)
+    }
+
     /// The target's index in the effective list, its role, and its member
     /// clients without a pending Remove.
     fn target(&mut self, room: &RoomId, user: &UserId) -> Result<Target, ClientError> {
@@ -264,6 +275,20 @@ impl Client {
         app_data: Vec<AppDataUpdate>,
         adds: Vec<KeyPackage>,
         removes: Vec<LeafNodeIndex>,
+    ) -> Result<OutgoingCommit, ClientError> {
+        self.build_commit(room, app_data, adds, removes, false)
+    }
+
+    /// [`Client::commit_changes`], with a path that replaces our own leaf
+    /// when `self_update` holds (OpenMLS adds a path on its own only when
+    /// the proposals require one).
+    fn build_commit(
+        &mut self,
+        room: &RoomId,
+        app_data: Vec<AppDataUpdate>,
+        adds: Vec<KeyPackage>,
+        removes: Vec<LeafNodeIndex>,
+        self_update: bool,
     ) -> Result<OutgoingCommit, ClientError> {
         let now = self.clock.now_ms();
         let me = Actor::Client(self.identity.client().clone());
@@ -313,6 +338,7 @@ impl Client {
             .add_proposals(mls_app_data)
             .propose_adds(adds)
             .propose_removals(removes)
+            .force_self_update(self_update)
             .load_psks(provider.storage())
             .map_err(|e| ClientError::Mls(format!("load PSKs: {e}")))?
             .create_group_info(true);

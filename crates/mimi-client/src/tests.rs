@@ -271,6 +271,17 @@ impl Net {
         assert_eq!(first.epoch(), self.bus.epoch);
     }
 
+    /// Alice's private group with Bob added: the clients and the room.
+    fn alice_and_bob() -> (Self, usize, usize, RoomId) {
+        let mut net = Self::new();
+        let alice = net.client("mimi://a.example/d/alice/phone");
+        let bob = net.client("mimi://b.example/d/bob/laptop");
+        net.create(alice, Preset::PrivateGroup);
+        net.add(alice, &[bob]);
+        let room = net.room();
+        (net, alice, bob, room)
+    }
+
     fn add(&mut self, adder: usize, added: &[usize]) {
         let user = self.user(added[0]);
         let kps = added.iter().map(|&i| self.kp(i)).collect();
@@ -637,12 +648,7 @@ fn race_loser_resyncs_and_retries() {
 
 #[test]
 fn external_join_of_a_new_own_device() {
-    let mut net = Net::new();
-    let alice = net.client("mimi://a.example/d/alice/phone");
-    let bob = net.client("mimi://b.example/d/bob/laptop");
-    net.create(alice, Preset::PrivateGroup);
-    net.add(alice, &[bob]);
-    let room = net.room();
+    let (mut net, alice, bob, room) = Net::alice_and_bob();
     let tablet = net.client("mimi://a.example/d/alice/tablet");
     net.cursors[tablet] = net.bus.log.len();
 
@@ -710,12 +716,7 @@ fn external_join_of_a_new_own_device() {
 
 #[test]
 fn role_change_metadata_edit_and_policy_refusals() {
-    let mut net = Net::new();
-    let alice = net.client("mimi://a.example/d/alice/phone");
-    let bob = net.client("mimi://b.example/d/bob/laptop");
-    net.create(alice, Preset::PrivateGroup);
-    net.add(alice, &[bob]);
-    let room = net.room();
+    let (mut net, alice, bob, room) = Net::alice_and_bob();
 
     // Bob (member) may not rename the room or remove alice.
     let err = net.clients[bob]
@@ -800,12 +801,7 @@ fn a_commit_that_breaks_policy_is_refused_by_receivers() {
 
 #[test]
 fn messages_the_sender_may_not_send_are_discarded() {
-    let mut net = Net::new();
-    let alice = net.client("mimi://a.example/d/alice/phone");
-    let bob = net.client("mimi://b.example/d/bob/laptop");
-    net.create(alice, Preset::PrivateGroup);
-    net.add(alice, &[bob]);
-    let room = net.room();
+    let (mut net, alice, bob, room) = Net::alice_and_bob();
     let hello = net.send(alice, "hello");
     net.sync(bob);
     // Bob may not edit alice's message: refused at the sender …
@@ -921,12 +917,7 @@ fn every_content_kind_passes_receiver_checks() {
     use mimi_content::{
         Disposition, EncryptedAttachment, Expiration, MessageStatusReport, NestedPart,
     };
-    let mut net = Net::new();
-    let alice = net.client("mimi://a.example/d/alice/phone");
-    let bob = net.client("mimi://b.example/d/bob/laptop");
-    net.create(alice, Preset::PrivateGroup);
-    net.add(alice, &[bob]);
-    let room = net.room();
+    let (mut net, alice, bob, room) = Net::alice_and_bob();
     let first = net.send(alice, "first");
     net.sync(bob);
 
@@ -1068,4 +1059,76 @@ fn a_batch_stops_at_the_first_failing_event_and_keeps_what_came_before() {
     let reopened = Client::open(dir.path()).unwrap();
     assert_eq!(reopened.cursor(), Some(2));
     assert_eq!(reopened.room(&room).unwrap().history().len(), 2);
+}
+
+#[test]
+fn a_self_update_gives_us_a_fresh_leaf_that_every_member_merges() {
+    let (mut net, alice, bob, room) = Net::alice_and_bob();
+    // Bob's leaf as `viewer` sees it, and the viewer's epoch.
+    let bob_leaf = |net: &Net, viewer: usize| {
+        let bob_index = net.clients[bob]
+            .room(&room)
+            .unwrap()
+            .group()
+            .own_leaf_index();
+        let r = net.clients[viewer].room(&room).unwrap();
+        let key = r
+            .group()
+            .members()
+            .find(|m| m.index == bob_index)
+            .unwrap()
+            .encryption_key;
+        (r.epoch(), key)
+    };
+    let (epoch, before) = bob_leaf(&net, bob);
+
+    let out = net.clients[bob].self_update(&room).unwrap();
+    assert!(matches!(
+        net.commit(bob, &out),
+        UpdateOutcome::Success { .. }
+    ));
+    let events = net.sync(alice);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, RoomEvent::Committed { epoch: e, .. } if *e == epoch + 1)),
+        "{events:?}"
+    );
+    net.sync_all();
+    net.assert_agree(&[alice, bob]);
+    let (now, after) = bob_leaf(&net, bob);
+    assert_eq!(now, epoch + 1);
+    assert_ne!(after, before, "the self-update replaced bob's leaf key");
+    // Alice sees bob's new leaf too.
+    assert_eq!(bob_leaf(&net, alice), (now, after));
+}
+
+#[test]
+fn a_removed_client_reports_the_last_epoch_it_was_a_member_of() {
+    let mut net = Net::new();
+    let alice = net.client("mimi://a.example/d/alice/phone");
+    let carol = net.client("mimi://c.example/d/carol/phone");
+    net.create(alice, Preset::PrivateGroup);
+    net.add(alice, &[carol]);
+    let room = net.room();
+    let (epoch, authenticator) = {
+        let r = net.clients[carol].room(&room).unwrap();
+        (r.epoch(), r.epoch_authenticator().to_vec())
+    };
+    assert_eq!(
+        net.clients[carol].room(&room).unwrap().member_epoch(),
+        epoch
+    );
+
+    let user = net.user(carol);
+    let out = net.clients[alice].kick(&room, &user).unwrap();
+    net.commit(alice, &out);
+    net.sync_all();
+    let r = net.clients[carol].room(&room).unwrap();
+    assert_eq!(r.status(), RoomStatus::Removed);
+    assert_eq!(r.epoch(), epoch + 1, "the removing commit's epoch");
+    assert_eq!(r.member_epoch(), epoch);
+    assert_eq!(r.epoch_authenticator(), authenticator.as_slice());
+    let a = net.clients[alice].room(&room).unwrap();
+    assert_ne!(a.epoch_authenticator(), authenticator.as_slice());
 }

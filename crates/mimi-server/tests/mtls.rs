@@ -1,6 +1,7 @@
 //! Mutual TLS between two providers, over real sockets: the server learns the
 //! client's provider domain from its certificate, and clients without a
-//! certificate or with one from another CA are refused at the handshake.
+//! certificate or with one from another CA are refused at the handshake. An
+//! HTTP/2 request answered before its body was read ends without a reset.
 
 #![allow(clippy::unwrap_used)] // tests: a panic is a failure with context
 
@@ -9,7 +10,7 @@ use std::sync::Arc;
 
 use axum::routing::get;
 use axum::{Extension, Router};
-use mimi_server::{PeerIdentity, TlsIdentity, init_pki, serve_mtls};
+use mimi_server::{PeerIdentity, PkiFiles, TlsIdentity, init_pki, serve_mtls};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -47,10 +48,10 @@ fn client(config: rustls::ClientConfig, domain: &str, addr: SocketAddr) -> reqwe
         .unwrap()
 }
 
-#[tokio::test]
-async fn peer_domain_comes_from_the_client_certificate() {
-    let dir = tempfile::tempdir().unwrap();
-    let files = init_pki(dir.path(), &["a.example".into(), "b.example".into()]).unwrap();
+/// A development PKI in `dir` for a.example and b.example, with both
+/// providers' identities.
+fn two_providers(dir: &std::path::Path) -> (PkiFiles, TlsIdentity, TlsIdentity) {
+    let files = init_pki(dir, &["a.example".into(), "b.example".into()]).unwrap();
     let load = |i: usize| {
         TlsIdentity::load(
             &files.providers[i].cert,
@@ -60,6 +61,13 @@ async fn peer_domain_comes_from_the_client_certificate() {
         .unwrap()
     };
     let (a, b) = (load(0), load(1));
+    (files, a, b)
+}
+
+#[tokio::test]
+async fn peer_domain_comes_from_the_client_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (files, a, b) = two_providers(dir.path());
     let mut server = start(&a).await;
     let url = format!("https://a.example:{}/whoami", server.addr.port());
 
@@ -116,6 +124,78 @@ async fn peer_domain_comes_from_the_client_certificate() {
     // Graceful shutdown returns.
     server.stop.take().unwrap().send(()).unwrap();
     server.task.await.unwrap().unwrap();
+}
+
+/// An answer given before the request body was read (an early 403) reaches
+/// an HTTP/2 client still uploading, and the stream then ends with the
+/// client's body instead of a reset, which curl 7.88 reports as a framing
+/// error (exit 92) without showing the answer.
+#[tokio::test]
+async fn an_early_refusal_over_http2_ends_its_stream_without_a_reset() {
+    use axum::http::{Request, StatusCode};
+    use hyper::body::Bytes;
+    use std::task::Poll;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (_files, a, b) = two_providers(dir.path());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Refuses without reading the body, as the authentication layer does.
+    let refuse = || async { (StatusCode::FORBIDDEN, "no entry") };
+    let app = Router::new()
+        .route("/refuse", axum::routing::post(refuse))
+        .route("/whoami", get(whoami));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(serve_mtls(
+        listener,
+        a.server_config().unwrap(),
+        app,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("a.example").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(b.client_config().unwrap()))
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let (client, connection) = h2::client::handshake(tls).await.unwrap();
+    tokio::spawn(connection);
+    let mut client = client.ready().await.unwrap();
+
+    // The headers go first; the body follows only after the answer.
+    let post = Request::post("https://a.example/refuse").body(()).unwrap();
+    let (answer, mut upload) = client.send_request(post, false).unwrap();
+    let answer = answer.await.unwrap();
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    let mut body = answer.into_body();
+    let mut text = Vec::new();
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk.unwrap();
+        let _ = body.flow_control().release_capacity(chunk.len());
+        text.extend_from_slice(&chunk);
+    }
+    assert_eq!(text, b"no entry");
+    let sent = upload.send_data(Bytes::from_static(b"the rest of the upload"), true);
+    assert!(sent.is_ok(), "the stream was reset: {sent:?}");
+
+    // A second request's answer comes after anything the server sent on the
+    // first stream, a reset included.
+    let mut client = client.ready().await.unwrap();
+    let get = Request::get("https://a.example/whoami").body(()).unwrap();
+    let (answer, _) = client.send_request(get, true).unwrap();
+    assert_eq!(answer.await.unwrap().status(), StatusCode::OK);
+    let reset = std::future::poll_fn(|cx| Poll::Ready(upload.poll_reset(cx))).await;
+    assert!(
+        reset.is_pending(),
+        "the refused stream was reset: {reset:?}"
+    );
+
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
 }
 
 #[test]

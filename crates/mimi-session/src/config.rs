@@ -39,16 +39,23 @@ impl SessionConfig {
     /// Reads `session.toml` from `home`.
     ///
     /// # Errors
-    /// [`SessionError::State`] if the home holds no session or the file does
-    /// not parse.
+    /// [`SessionError::BadInput`] if the home holds no session (the caller
+    /// named a home that was never registered: a usage error, not broken
+    /// local state); [`SessionError::State`] if the file cannot be read or
+    /// does not parse.
     pub fn load(home: &Path) -> Result<Self, SessionError> {
         let path = home.join(SESSION_FILE);
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            SessionError::State(format!(
+            let text = format!(
                 "{} holds no registered client ({}: {e}); run `register` first",
                 home.display(),
                 path.display()
-            ))
+            );
+            if e.kind() == std::io::ErrorKind::NotFound {
+                SessionError::BadInput(text)
+            } else {
+                SessionError::State(text)
+            }
         })?;
         toml::from_str(&text).map_err(|e| SessionError::State(format!("{}: {e}", path.display())))
     }
@@ -92,11 +99,11 @@ mod tests {
     }
 
     #[test]
-    fn a_home_without_a_session_is_a_state_error() {
+    fn a_home_without_a_session_is_bad_input_and_a_broken_one_a_state_error() {
         let home = tempfile::tempdir().unwrap();
         assert!(matches!(
             SessionConfig::load(home.path()),
-            Err(SessionError::State(_))
+            Err(SessionError::BadInput(_))
         ));
         std::fs::write(home.path().join(SESSION_FILE), "client = 3").unwrap();
         assert!(matches!(

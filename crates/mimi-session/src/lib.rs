@@ -39,6 +39,6 @@ pub use config::SessionConfig;
 pub use consent::{Consent, ConsentOperation, ConsentState};
 pub use error::SessionError;
 pub use rooms::{Committed, MAX_ATTEMPTS};
-pub use send::Sent;
+pub use send::{MESSAGE_PREFIX_MIN, Sent};
 pub use session::{KEY_PACKAGE_LOW, KEY_PACKAGE_STOCK, RegisterOptions, Session, SyncReport};
 pub use view::{EventView, HistoryItem, MemberView, RoomView};

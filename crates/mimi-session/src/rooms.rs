@@ -192,7 +192,28 @@ impl Session {
     pub fn kick(&mut self, room: &RoomId, user: &UserId) -> Result<Committed, SessionError> {
         self.ready(room)?;
         self.listed(room, user)?;
+        let has_clients = self
+            .client
+            .room(room)?
+            .members()
+            .iter()
+            .any(|c| c.user().as_ref() == Some(user));
+        if !has_clients {
+            return Err(SessionError::BadInput(format!(
+                "{user} has no clients in {room} to remove"
+            )));
+        }
         self.commit(room, |c| c.kick(room, user))
+    }
+
+    /// Updates our own leaf keys in `room`: a commit with a fresh path (a
+    /// self-update, RFC 9420 §12.4.2), which every member merges.
+    ///
+    /// # Errors
+    /// As [`Session::commit`].
+    pub fn self_update(&mut self, room: &RoomId) -> Result<Committed, SessionError> {
+        self.ready(room)?;
+        self.commit(room, |c| c.self_update(room))
     }
 
     /// Bans `user` (role "banned", every client removed).
@@ -365,20 +386,31 @@ impl Session {
     /// Builds a commit with `build`, sends it to the hub and merges it on
     /// `success`. On `wrongEpoch` it discards the commit, syncs until the
     /// commit that won has arrived, and builds again (up to
-    /// [`MAX_ATTEMPTS`]).
+    /// [`MAX_ATTEMPTS`]). When the change no longer applies to the room as
+    /// the winner left it (two admins kicked the same user at once), the
+    /// lost race is the answer: a `wrongEpoch` refusal saying another commit
+    /// won, with the room synced to the winner's epoch (decision SES-10).
     ///
     /// # Errors
     /// [`SessionError::Refused`] for a local policy refusal or the hub's
-    /// `notAllowed` / `invalidProposal`, and `wrongEpoch` when every attempt
-    /// lost; the transport's errors (the commit then stays pending: the hub
-    /// may have taken it, and its fan-out will tell).
+    /// `notAllowed` / `invalidProposal`, and `wrongEpoch` when another
+    /// commit won and ours no longer applies, or every attempt lost; the
+    /// transport's errors (the commit then stays pending: the hub may have
+    /// taken it, and its fan-out will tell).
     pub fn commit(
         &mut self,
         room: &RoomId,
         mut build: impl FnMut(&mut Client) -> Result<OutgoingCommit, ClientError>,
     ) -> Result<Committed, SessionError> {
+        let mut lost_to = None;
         for attempt in 1..=MAX_ATTEMPTS {
-            let out = build(&mut self.client)?;
+            let out = match (build(&mut self.client), lost_to) {
+                (Ok(out), _) => out,
+                (Err(e @ (ClientError::State(_) | ClientError::Denied(_))), Some(epoch)) => {
+                    return Err(self.lost_race(room, epoch, &e));
+                }
+                (Err(e), _) => return Err(e.into()),
+            };
             match self.submit_commit(room, &out)? {
                 UpdateOutcome::Success { .. } => {
                     self.client.commit_accepted(room)?;
@@ -387,6 +419,7 @@ impl Session {
                 UpdateOutcome::WrongEpoch { current_epoch } => {
                     self.client.commit_rejected(room)?;
                     self.catch_up(room, current_epoch)?;
+                    lost_to = Some(current_epoch);
                 }
                 other => {
                     self.client.commit_rejected(room)?;
@@ -420,6 +453,19 @@ impl Session {
             self.sync(Some(Duration::from_secs(1)))?;
         }
         Ok(())
+    }
+
+    /// The refusal for a change that another commit, accepted first at
+    /// `epoch`, made moot (the user is gone already) or forbidden.
+    fn lost_race(&self, room: &RoomId, epoch: u64, why: &ClientError) -> SessionError {
+        let now = self.client.room(room).map_or(epoch, |r| r.epoch());
+        SessionError::refused(
+            "wrongEpoch",
+            format!(
+                "another commit won: the hub took one for {room} first (epoch {epoch}); \
+                 synced to epoch {now}, where this change no longer applies ({why})"
+            ),
+        )
     }
 
     fn committed(&self, room: &RoomId, attempts: u32) -> Result<Committed, SessionError> {

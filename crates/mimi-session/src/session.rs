@@ -122,8 +122,8 @@ impl Session {
     /// Opens the registered client in `home`.
     ///
     /// # Errors
-    /// [`SessionError::State`] if `home` holds no registered client or its
-    /// database is unreadable.
+    /// [`SessionError::BadInput`] if `home` holds no registered client;
+    /// [`SessionError::State`] if its files are unreadable.
     pub fn open(home: &Path) -> Result<Self, SessionError> {
         let config = SessionConfig::load(home)?;
         let client = Client::open(home)?;

@@ -58,13 +58,14 @@ impl std::fmt::Debug for Transport {
 }
 
 impl Transport {
-    /// A transport for `config`'s server.
+    /// A transport for `config`'s server, connecting to `config.connect`
+    /// (address and port) when it is set.
     ///
     /// # Errors
     /// [`SessionError::BadInput`] for a URL that is not `https://host[:port]`,
     /// [`SessionError::State`] for an unreadable CA file.
     pub(crate) fn new(config: &SessionConfig) -> Result<Self, SessionError> {
-        let base = Url::parse(&config.server)
+        let mut base = Url::parse(&config.server)
             .map_err(|e| SessionError::BadInput(format!("server URL {}: {e}", config.server)))?;
         if base.scheme() != "https" {
             return Err(SessionError::BadInput(format!(
@@ -84,6 +85,12 @@ impl Transport {
             .timeout(None::<Duration>)
             .pool_idle_timeout(Duration::from_secs(30));
         if let Some(addr) = config.connect {
+            // reqwest's resolver override takes only the IP: the port comes
+            // from the URL. `connect` names the whole address, so its port
+            // goes into the URL; the host stays, for SNI and the certificate.
+            base.set_port(Some(addr.port())).map_err(|()| {
+                SessionError::BadInput(format!("server URL {} takes no port", config.server))
+            })?;
             builder = builder.resolve(&host, addr);
         }
         let http = builder
@@ -238,6 +245,8 @@ pub(crate) fn classify(status: u16, body: &[u8]) -> SessionError {
         ),
     };
     match status {
+        // A provider nobody federates with is the caller's to fix: said as is.
+        404 if code == "unknown_provider" => SessionError::BadInput(message),
         404 => SessionError::BadInput(format!("not found: {message}")),
         429 | 500..=599 => {
             SessionError::Network(format!("server answered {status} ({code}): {message}"))
@@ -262,6 +271,28 @@ mod tests {
         let upstream = br#"{"code":"upstream","message":"hub unreachable"}"#;
         assert!(matches!(classify(502, upstream), SessionError::Network(_)));
         assert!(matches!(classify(503, b""), SessionError::Network(_)));
+    }
+
+    #[test]
+    fn the_connect_address_gives_the_port() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        let key = rcgen::generate_simple_self_signed(vec!["x.example".into()]).unwrap();
+        std::fs::write(&ca, key.cert.pem()).unwrap();
+        let config = SessionConfig {
+            client: "mimi://x.example/d/a/b".into(),
+            server: "https://x.example:8080".into(),
+            ca,
+            connect: Some("127.0.0.1:9443".parse().unwrap()),
+        };
+        let transport = Transport::new(&config).unwrap();
+        assert_eq!(transport.base.as_str(), "https://x.example:9443/");
+        let plain = Transport::new(&SessionConfig {
+            connect: None,
+            ..config
+        })
+        .unwrap();
+        assert_eq!(plain.base.as_str(), "https://x.example:8080/");
     }
 
     #[test]

@@ -16,9 +16,11 @@ pub struct RoomView {
     pub room: String,
     /// `active`, `joining` or `removed`.
     pub status: &'static str,
-    /// The MLS epoch.
+    /// The MLS epoch; for a room we were removed from, the last epoch we
+    /// were a member of.
     pub epoch: u64,
-    /// The epoch authenticator, hex: equal on every member at one epoch.
+    /// The epoch authenticator of `epoch`, hex: equal on every member at one
+    /// epoch.
     pub epoch_authenticator: String,
     /// Listed participants.
     pub participants: usize,
@@ -124,7 +126,7 @@ fn room_view(r: &ClientRoom) -> RoomView {
             RoomStatus::Joining => "joining",
             RoomStatus::Removed => "removed",
         },
-        epoch: r.epoch(),
+        epoch: r.member_epoch(),
         epoch_authenticator: hex::encode(r.epoch_authenticator()),
         participants: r.participants().len(),
         clients: r.members().len(),

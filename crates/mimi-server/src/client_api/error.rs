@@ -129,7 +129,7 @@ impl From<ConsentError> for ClientError {
                 text,
                 retry_after,
             } => Self::from_upstream(&provider, status, &text, retry_after),
-            ConsentError::Peer(detail) => ApiError::Upstream(detail).into(),
+            ConsentError::Peer(e) => e.into(),
             ConsentError::Store(e) => e.into(),
             ConsentError::BadInput(what) => Self::new(Failure::from(&e), what),
             ConsentError::UnknownUser(ref user) => {

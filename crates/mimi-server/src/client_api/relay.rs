@@ -249,7 +249,7 @@ async fn forward(
         .peers
         .post(to, endpoint, target, body.to_vec())
         .await
-        .map_err(|e| ApiError::Upstream(format!("{to}: {e}")))?;
+        .map_err(|e| ApiError::from_peer(to, e))?;
     if answer.status.is_success() {
         return Ok(Forwarded {
             status: answer.status,

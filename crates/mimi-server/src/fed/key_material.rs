@@ -205,7 +205,7 @@ async fn relay(
             body.to_vec(),
         )
         .await
-        .map_err(|e| ApiError::Upstream(e.to_string()))?;
+        .map_err(|e| ApiError::from_peer(&target_provider, e))?;
     if !answer.status.is_success() {
         return Err(ApiError::Upstream(format!(
             "{target_provider} answered {}",

@@ -602,6 +602,7 @@ fn record_metrics(state: &AppState, event: &AcceptedEvent, outputs: &[Output]) {
 fn clone_error(error: &ApiError) -> ApiError {
     match error {
         ApiError::NotFound(what) => ApiError::NotFound(what),
+        ApiError::UnknownProvider(domain) => ApiError::UnknownProvider(domain.clone()),
         ApiError::Forbidden(what) => ApiError::Forbidden(what),
         ApiError::MethodNotAllowed { allow, why } => ApiError::MethodNotAllowed { allow, why },
         ApiError::Overloaded(after) => ApiError::Overloaded(*after),

@@ -24,17 +24,19 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mimi_client_api::{ErrorBody, ErrorCode};
-use mimi_proto::DecodeError;
+use mimi_proto::{DecodeError, ProviderId};
 use mimi_store::{Conflict, Record, StoreError};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::admin::AdminError;
 use crate::client_api::ClientError;
 use crate::client_api::provisioning::ProvisionError;
+use crate::fanout::peer_client::PeerError;
 use crate::fed::consent::ConsentError;
 use crate::fed::peer_auth::AuthFailure;
 
-/// What kind of failure an answer reports: one variant per status.
+/// What kind of failure an answer reports: one variant per status, and per
+/// client-API code where one status has two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Failure {
     /// 400: the body, path or a parameter does not parse.
@@ -45,6 +47,9 @@ pub(crate) enum Failure {
     Forbidden,
     /// 404: no such record or route.
     NotFound,
+    /// 404: the request needs a provider that is not among our peers
+    /// (decisions FED-20).
+    UnknownProvider,
     /// 405: the route exists, the method does not.
     MethodNotAllowed,
     /// 409: it exists already.
@@ -71,7 +76,7 @@ impl Failure {
             Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::UnknownProvider => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict => StatusCode::CONFLICT,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -120,6 +125,7 @@ impl Failure {
             Self::Unauthenticated => ErrorCode::Unauthenticated,
             Self::Forbidden => ErrorCode::Forbidden,
             Self::NotFound => ErrorCode::NotFound,
+            Self::UnknownProvider => ErrorCode::UnknownProvider,
             Self::Conflict => ErrorCode::Conflict,
             Self::RateLimited(_) | Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Upstream => ErrorCode::Upstream,
@@ -152,6 +158,11 @@ pub enum ApiError {
     /// The room (or user) is not known here.
     #[error("not found: {0}")]
     NotFound(&'static str),
+    /// The request needs a provider that is not among our peers (a user of
+    /// `w.example` added to a room we host): nobody to ask, so the caller's
+    /// mistake, not a failing peer (decisions FED-20).
+    #[error("{0} is not a known provider (not among this provider's peers)")]
+    UnknownProvider(String),
     /// The endpoint exists but not with this method; `allow` names the one
     /// it takes.
     #[error("{why}")]
@@ -191,12 +202,23 @@ impl From<StoreError> for ApiError {
 }
 
 impl ApiError {
+    /// A call to the peer `to` that produced no HTTP answer: a provider we
+    /// do not know is [`ApiError::UnknownProvider`], anything else
+    /// [`ApiError::Upstream`].
+    pub(crate) fn from_peer(to: &ProviderId, e: PeerError) -> Self {
+        match e {
+            PeerError::UnknownPeer(domain) => Self::UnknownProvider(domain),
+            other => Self::Upstream(format!("{to}: {other}")),
+        }
+    }
+
     /// What kind of failure this is.
     pub(crate) fn failure(&self) -> Failure {
         match self {
             Self::Decode(_) => Failure::BadRequest,
             Self::Forbidden(_) => Failure::Forbidden,
             Self::NotFound(_) => Failure::NotFound,
+            Self::UnknownProvider(_) => Failure::UnknownProvider,
             Self::MethodNotAllowed { .. } => Failure::MethodNotAllowed,
             Self::RateLimited(after) => Failure::RateLimited(*after),
             Self::Overloaded(after) => Failure::Unavailable(*after),
@@ -261,7 +283,7 @@ impl From<&ConsentError> for Failure {
             // The caller's own user: registered clients have one, so this is
             // a user removed since.
             ConsentError::UnknownUser(_) => Self::NotFound,
-            ConsentError::Peer(_) => Self::Upstream,
+            ConsentError::Peer(e) => e.failure(),
             ConsentError::PeerStatus {
                 status,
                 retry_after,
@@ -381,6 +403,11 @@ mod tests {
             ),
             ("forbidden", ApiError::Forbidden("x").into_response(), 403),
             (
+                "unknown provider",
+                ApiError::UnknownProvider("w.example".into()).into_response(),
+                404,
+            ),
+            (
                 "room store",
                 ApiError::from(StoreError::NotFound(Record::Room)).into_response(),
                 404,
@@ -491,7 +518,11 @@ mod tests {
         let user = UserId::parse("mimi://x.example/u/alice").expect("a valid user URI");
         let consent: Vec<(fn() -> ConsentError, u16)> = vec![
             (|| ConsentError::BadInput("x"), 400),
-            (|| ConsentError::Peer("x".into()), 502),
+            (|| ConsentError::Peer(ApiError::Upstream("x".into())), 502),
+            (
+                || ConsentError::Peer(ApiError::UnknownProvider("w.example".into())),
+                404,
+            ),
             (|| consent_peer(StatusCode::NOT_FOUND), 404),
             (|| consent_peer(StatusCode::FORBIDDEN), 403),
             (|| consent_peer(StatusCode::TOO_MANY_REQUESTS), 503),

@@ -5,16 +5,25 @@
 //! axum's own `serve` cannot hand the peer certificate to handlers, so we run
 //! the loop ourselves: each connection's [`PeerIdentity`] is inserted into the
 //! extensions of every request it carries.
+//!
+//! An HTTP/2 request answered before its body was read (a 403 from the
+//! authentication layer, a 413) has the rest of its body read and dropped in
+//! the background, within bounds, so its stream ends normally instead of by
+//! a reset once the response is out: curl 7.88 and other clients still
+//! uploading treat any reset as a failed transfer and never show the answer
+//! (decisions FED-21).
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use hyper::Request;
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Bytes, Frame, Incoming, SizeHint};
+use hyper::{Request, Version};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -44,6 +53,16 @@ const KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Concurrent HTTP/2 streams per connection: one peer's connection carries
 /// all its requests, and this bounds what one connection can have in flight.
 const MAX_CONCURRENT_STREAMS: u32 = 512;
+
+/// How much of a refused HTTP/2 request's unread body is read and dropped:
+/// enough for any body a client sends before it sees the answer, while an
+/// upload larger than that costs us no more than this (its stream is reset).
+const BODY_DRAIN_LIMIT: usize = 256 * 1024;
+
+/// How long a refused HTTP/2 request's body may take to arrive: bounds how
+/// long a silent client keeps the stream (and a slot of
+/// [`MAX_CONCURRENT_STREAMS`]) open.
+const BODY_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The HTTP/1.1 + HTTP/2 connection builder with the timeouts above.
 fn connection_builder() -> Builder<TokioExecutor> {
@@ -193,11 +212,13 @@ async fn serve(
             let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
                 req.extensions_mut().insert(peer.clone());
                 let app = app.clone();
-                async move {
-                    app.oneshot(req.map(Body::new))
-                        .await
-                        .map_err(|e: Infallible| e)
-                }
+                let req = if req.version() == Version::HTTP_2 {
+                    req.map(|body| Body::new(DrainOnDrop(Some(body))))
+                } else {
+                    // hyper reads or discards an HTTP/1.1 body itself.
+                    req.map(Body::new)
+                };
+                async move { app.oneshot(req).await.map_err(|e: Infallible| e) }
             });
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
             if let Err(e) = watcher.watch(conn.into_owned()).await {
@@ -214,4 +235,68 @@ async fn serve(
         tracing::warn!("shutdown: in-flight requests did not finish in time");
     }
     Ok(())
+}
+
+/// An HTTP/2 request body that, dropped before its end (the handler answered
+/// without reading it all), is read to its end by a task of its own, at most
+/// [`BODY_DRAIN_LIMIT`] bytes within [`BODY_DRAIN_TIMEOUT`]. h2 resets a stream whose
+/// request body is dropped unread (with `NO_ERROR` once the response is
+/// complete, RFC 9113 §8.1); reading it instead lets the client's
+/// `END_STREAM` close the stream.
+struct DrainOnDrop(Option<Incoming>);
+
+impl hyper::body::Body for DrainOnDrop {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        match self.get_mut().0.as_mut() {
+            Some(body) => Pin::new(body).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.as_ref().is_none_or(Incoming::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.0
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), Incoming::size_hint)
+    }
+}
+
+impl Drop for DrainOnDrop {
+    fn drop(&mut self) {
+        let Some(body) = self.0.take().filter(|b| !b.is_end_stream()) else {
+            return;
+        };
+        // Dropped on the connection's runtime; elsewhere (never, today) the
+        // body just goes, and h2 resets the stream.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(drain(body));
+        }
+    }
+}
+
+/// Reads and drops `body` until its end, [`BODY_DRAIN_LIMIT`] bytes or
+/// [`BODY_DRAIN_TIMEOUT`], whichever comes first.
+async fn drain(mut body: Incoming) {
+    let read_all = async {
+        let mut left = BODY_DRAIN_LIMIT;
+        while let Some(Ok(frame)) =
+            std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+        {
+            let len = frame.data_ref().map_or(0, Bytes::len);
+            match left.checked_sub(len) {
+                Some(rest) => left = rest,
+                None => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(BODY_DRAIN_TIMEOUT, read_all).await;
 }

@@ -251,11 +251,15 @@ pub fn run_from_file(path: &std::path::Path) -> std::process::ExitCode {
 
 /// Installs the global `tracing` subscriber: human-readable or JSON lines on
 /// stderr, filtered by `RUST_LOG` (default `info`). A second call is a no-op.
+/// Text is coloured only when stderr is a terminal: a log file or a pipe
+/// gets plain lines, which `grep` and log shippers read as written.
 pub fn init_tracing(format: crate::setup::config::LogFormat) {
+    use std::io::IsTerminal as _;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match format {
         crate::setup::config::LogFormat::Json => builder.json().try_init(),

@@ -24,9 +24,10 @@ pub enum ConsentError {
     /// The local user does not exist.
     #[error("no such user: {0}")]
     UnknownUser(UserId),
-    /// The other user's provider could not be reached.
-    #[error("the other provider failed: {0}")]
-    Peer(String),
+    /// The other user's provider could not be reached, or is not among our
+    /// peers ([`ApiError::UnknownProvider`]).
+    #[error("{0}")]
+    Peer(ApiError),
     /// The other user's provider answered with a failure status: a refusal
     /// (4xx, e.g. 404 for a user it does not know), overload (429, 503) or
     /// its own failure (5xx). Callers keep the status apart because a refusal
@@ -51,7 +52,7 @@ impl From<ApiError> for ConsentError {
     fn from(e: ApiError) -> Self {
         match e {
             ApiError::Store(s) => Self::Store(s),
-            other => Self::Peer(other.to_string()),
+            other => Self::Peer(other),
         }
     }
 }
@@ -177,7 +178,7 @@ impl AppState {
             .peers
             .post(&provider, endpoint, &PathTarget::User(other.clone()), body)
             .await
-            .map_err(|e| ConsentError::Peer(e.to_string()))?;
+            .map_err(|e| ConsentError::Peer(ApiError::from_peer(&provider, e)))?;
         if answer.status.is_success() {
             Ok(())
         } else {
