@@ -491,11 +491,30 @@ fn the_client_cli_says_what_went_wrong() {
     });
     let room = "mimi://x.example/r/garden";
 
-    // A user of a provider we do not federate with: said so, bad input.
+    // A user of a provider we do not federate with: said so, bad input,
+    // whether the room's hub is our own provider or another.
     let error = fails(&frank, &["add", "garden", "nobody@w.example"], 2);
     let message = error["message"].as_str().unwrap();
     assert!(
         message.contains("w.example") && message.contains("not a known provider"),
+        "{error}"
+    );
+    let yara = dir.path().join("yara");
+    register(&demo, &yara, "yara/phone@y.example", "y.example");
+    ok(&yara, &["create-room", "porch"]);
+    ok(
+        &yara,
+        &["add", "porch", "frank@x.example", "--role", "admin"],
+    );
+    sync_until(&frank, |events| {
+        events.iter().any(|e| e["type"] == "joined")
+    });
+    let error = fails(&frank, &["add", "porch@y.example", "nobody@w.example"], 2);
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("y.example")
+            && message.contains("w.example")
+            && message.contains("not a known provider"),
         "{error}"
     );
 
