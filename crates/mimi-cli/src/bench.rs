@@ -146,6 +146,7 @@ async fn fanout(args: FanoutArgs) -> BenchResult<String> {
                 registration_token: None,
                 consent: Default::default(),
                 identifier_query: Default::default(),
+                key_packages: Default::default(),
                 asset_hosts: Default::default(),
             };
             let running = mimi_server::start(&config, Options::default())

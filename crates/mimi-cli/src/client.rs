@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use crate::exit;
 
 mod consent;
+mod keys;
 
 const AFTER_HELP: &str = "\
 Exit codes:
@@ -229,6 +230,13 @@ enum ClientCommand {
     /// See and answer consent: who may fetch whose KeyPackages to add them to rooms.
     #[command(subcommand, after_help = consent::AFTER_HELP)]
     Consent(consent::ConsentCommand),
+    /// Show this client's KeyPackages on its provider (what others can claim
+    /// to add you), or upload more with `keys refill`.
+    #[command(after_help = keys::AFTER_HELP)]
+    Keys {
+        #[command(subcommand)]
+        command: Option<keys::KeysCommand>,
+    },
 }
 
 /// A command's result: its JSON document and its text.
@@ -357,11 +365,10 @@ fn execute(home: &std::path::Path, command: ClientCommand) -> Result<Output, Ses
             let room = parse_room(&s, &room)?;
             let user = parse_user(&user)?;
             let role = role.map(|r| s.role_index(&room, &r)).transpose()?;
-            progress(&format!(
-                "claiming {user}'s KeyPackages through {}…",
-                room.hub_domain()
-            ));
-            let done = s.add_user(&room, &user, role)?;
+            let hub = room.hub_domain().to_owned();
+            let done = s.add_user_reporting(&room, &user, role, || {
+                progress(&format!("claiming {user}'s KeyPackages through {hub}…"));
+            })?;
             committed(&done, &format!("added {user} to {room}"))
         }
         ClientCommand::Send { room, text } => {
@@ -496,6 +503,7 @@ fn execute(home: &std::path::Path, command: ClientCommand) -> Result<Output, Ses
             }
         }
         ClientCommand::Consent(command) => consent::run(&s, command)?,
+        ClientCommand::Keys { command } => keys::run(&mut s, command)?,
         ClientCommand::History { room, limit } => {
             let room = parse_room(&s, &room)?;
             let mut items = s.history(&room)?;

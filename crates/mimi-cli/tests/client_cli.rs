@@ -135,8 +135,13 @@ fn ok(home: &Path, args: &[&str]) -> Value {
 }
 
 fn register(demo: &Demo, home: &Path, client: &str, domain: &str) -> Value {
+    register_with(demo, home, client, domain, &[])
+}
+
+/// As [`register`], with more `register` arguments.
+fn register_with(demo: &Demo, home: &Path, client: &str, domain: &str, more: &[&str]) -> Value {
     let (url, addr) = demo.provider(domain);
-    register_at(home, client, &demo.ca, url, addr)
+    register_at(home, client, &demo.ca, url, addr, more)
 }
 
 /// Syncs (long-polling) until `want` holds for the events seen so far.
@@ -472,13 +477,21 @@ fn the_client_cli_says_what_went_wrong() {
         &demo.ca,
         wrong_port,
         x_addr,
+        &[],
     );
     let ivan = dir.path().join("ivan");
-    register_at(&ivan, "ivan/laptop@x.example", &demo.ca, x_url, x_addr);
+    register_at(&ivan, "ivan/laptop@x.example", &demo.ca, x_url, x_addr, &[]);
     let grace = dir.path().join("grace");
-    register_at(&grace, "grace/phone@z.example", &demo.ca, z_url, z_addr);
+    register_at(
+        &grace,
+        "grace/phone@z.example",
+        &demo.ca,
+        z_url,
+        z_addr,
+        &[],
+    );
     let judy = dir.path().join("judy");
-    register_at(&judy, "judy/phone@z.example", &demo.ca, z_url, z_addr);
+    register_at(&judy, "judy/phone@z.example", &demo.ca, z_url, z_addr, &[]);
     ok(&frank, &["create-room", "garden"]);
     ok(
         &frank,
@@ -635,18 +648,98 @@ fn the_client_cli_says_what_went_wrong() {
     assert_eq!(logs, 3);
 }
 
-fn register_at(home: &Path, client: &str, ca: &str, url: &str, addr: &str) -> Value {
-    ok(
-        home,
-        &[
-            "register",
-            client,
-            "--server",
-            url,
-            "--ca",
-            ca,
-            "--connect",
-            addr,
-        ],
-    )
+fn register_at(home: &Path, client: &str, ca: &str, url: &str, addr: &str, more: &[&str]) -> Value {
+    let mut args = vec![
+        "register",
+        client,
+        "--server",
+        url,
+        "--ca",
+        ca,
+        "--connect",
+        addr,
+    ];
+    args.extend_from_slice(more);
+    ok(home, &args)
+}
+
+/// Issue #20: a member's refused `add` claims nothing and says who refused;
+/// the admin then adds the user at once. `keys` shows the stock, `keys
+/// refill` uploads more, and `sync` tops a low stock up.
+#[test]
+fn refused_adds_claim_nothing_and_the_key_package_stock_is_kept() {
+    let demo = Demo::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (frank, grace, henry) = (
+        dir.path().join("frank"),
+        dir.path().join("grace"),
+        dir.path().join("henry"),
+    );
+    register(&demo, &frank, "frank/laptop@x.example", "x.example");
+    register(&demo, &grace, "grace/phone@z.example", "z.example");
+    register_with(
+        &demo,
+        &henry,
+        "henry/tablet@y.example",
+        "y.example",
+        &["--key-packages", "1"],
+    );
+    let keys = ok(&henry, &["keys"]);
+    assert_eq!(keys["available"], 1, "{keys}");
+    assert_eq!(keys["last_resort"], true, "{keys}");
+    // Below the low mark: the next sync tops up to the stock (8).
+    let synced = ok(&henry, &["sync"]);
+    assert_eq!(synced["key_packages_uploaded"], 7, "{synced}");
+    assert_eq!(ok(&henry, &["keys"])["available"], 8);
+    let refilled = ok(&henry, &["keys", "refill", "--count", "2"]);
+    assert_eq!(
+        (
+            refilled["uploaded"].as_u64(),
+            refilled["available"].as_u64()
+        ),
+        (Some(2), Some(10)),
+        "{refilled}"
+    );
+    let full = ok(&henry, &["keys", "refill"]);
+    assert_eq!(full["uploaded"], 0, "{full}");
+    let out = mimi(&henry, &["keys"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("10 KeyPackages on the server")
+            && text.contains("last-resort KeyPackage held"),
+        "{text}"
+    );
+
+    ok(&frank, &["create-room", "lawn"]);
+    ok(&frank, &["add", "lawn", "grace@z.example"]);
+    sync_until(&grace, |events| {
+        events.iter().any(|e| e["type"] == "joined")
+    });
+    // Grace is a plain member: her client refuses from the room policy, before
+    // anything is claimed, every time.
+    for _ in 0..50 {
+        let out = mimi(
+            &grace,
+            &["add", "lawn@x.example", "henry@y.example", "--json"],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{stderr}");
+        assert!(!stderr.contains("claiming"), "{stderr}");
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(doc["error"]["code"], "policy", "{doc}");
+        let message = doc["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("this client refused, from the room policy")
+                && message.contains("POL-10"),
+            "{message}"
+        );
+    }
+    assert_eq!(ok(&henry, &["keys"])["available"], 10);
+    // Frank, the admin, adds Henry at once.
+    let added = ok(&frank, &["add", "lawn", "henry@y.example"]);
+    assert_eq!(added["epoch"], 2, "{added}");
+    sync_until(&henry, |events| {
+        events.iter().any(|e| e["type"] == "joined")
+    });
+    assert_eq!(ok(&henry, &["keys"])["available"], 9);
 }

@@ -12,7 +12,7 @@
 //! | `POST /client/v1/register` | [`RegisterRequest`](crate::RegisterRequest) | 201 |
 //! | `GET /client/v1/hub` | – | [`HubInfo`](crate::HubInfo) |
 //! | `POST /client/v1/key-packages` | [`KeyPackagesUpload`](crate::KeyPackagesUpload) | 201 [`KeyPackageCount`](crate::KeyPackageCount) |
-//! | `GET /client/v1/key-packages` | – | [`KeyPackageCount`](crate::KeyPackageCount) (unclaimed, this client) |
+//! | `GET /client/v1/key-packages` | – | [`KeyPackageCount`](crate::KeyPackageCount) (unclaimed, and whether a last-resort one is held) |
 //! | `POST /client/v1/rooms` | [`CreateRoomRequest`](crate::CreateRoomRequest) | 201 |
 //! | `POST /client/v1/mimi/{endpoint}/{target}` | a MIMI request body | the hub's status and MIMI response body |
 //! | `GET /client/v1/events?after=N&wait=S` | – | [`EventsPage`](crate::EventsPage), long-polling up to `S` seconds (max 60) when empty |
@@ -31,7 +31,11 @@
 //! may send it (the `keyMaterial` requester is the caller's user; the
 //! `submitMessage` sending URI is the caller), then answers it itself when it
 //! hosts the room, or relays it to the room's hub over mutual TLS. Either way
-//! the caller gets the MIMI response unchanged.
+//! the caller gets the MIMI response unchanged. A `keyMaterial` request the
+//! room's hub refuses (the caller may not add the target there) answers 403
+//! `not_allowed`; one the target's provider limits (too many claims of that
+//! user's KeyPackages) answers 429 `rate_limited` with Retry-After; neither
+//! claimed anything.
 //!
 //! The consent routes (protocol-06 §5.7) act for the caller's own user, who
 //! is the requester of `request` and `cancel` and the target of `grant` and

@@ -78,8 +78,12 @@ pub struct KeyPackagesUpload {
 /// How many of the caller's KeyPackages are still unclaimed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyPackageCount {
-    /// Unclaimed KeyPackages.
+    /// Unclaimed KeyPackages, not counting the last-resort one.
     pub remaining: u64,
+    /// Whether the provider holds an unexpired last-resort KeyPackage of the
+    /// client (decisions KP-4). Absent from older servers: `false`.
+    #[serde(default)]
+    pub last_resort: bool,
 }
 
 /// `POST /client/v1/rooms`: a room whose hub is this server, created by the
@@ -242,6 +246,10 @@ pub enum ErrorCode {
     /// 403: the caller may not do this (another user's request, another
     /// provider's domain, registration closed).
     Forbidden,
+    /// 403: the room's hub refuses a keyMaterial request because room
+    /// policy does not let the caller add that user there (MIMI
+    /// `notAllowed`); no KeyPackage was claimed.
+    NotAllowed,
     /// 404: no such room, client or user.
     NotFound,
     /// 404: the request names a user or room of a provider that the server
@@ -251,6 +259,9 @@ pub enum ErrorCode {
     Conflict,
     /// 502: the room's hub or a peer provider could not be reached or failed.
     Upstream,
+    /// 429: the target's provider limits KeyPackage claims for that user by
+    /// the caller's user or provider; retry after the `Retry-After` seconds.
+    RateLimited,
     /// 503: overloaded; retry after the `Retry-After` seconds.
     Unavailable,
     /// 500: the server failed.

@@ -298,6 +298,17 @@ impl Client {
         Ok(out)
     }
 
+    /// Creates a last-resort KeyPackage to upload with the others (RFC 9420
+    /// §16.8; decisions KP-4) and persists its private part.
+    ///
+    /// # Errors
+    /// As [`Client::key_packages`].
+    pub fn last_resort_key_package(&mut self) -> Result<KeyPackage, ClientError> {
+        let key_package = self.identity.last_resort_key_package(&self.provider)?;
+        self.persist(Batch::default())?;
+        Ok(key_package)
+    }
+
     /// Forgets a room entirely (e.g. the hub refused to create it, or a join
     /// failed), deleting its group state and history.
     ///

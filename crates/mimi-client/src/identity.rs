@@ -7,7 +7,7 @@ use openmls::prelude::{
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_traits::OpenMlsProvider;
 
-use mimi_proto::mls_profile::{CIPHERSUITE, leaf_capabilities};
+use mimi_proto::mls_profile::{CIPHERSUITE, last_resort_capabilities, leaf_capabilities};
 use mimi_proto::{ClientId, UserId};
 
 use crate::error::ClientError;
@@ -89,9 +89,38 @@ impl Identity {
     /// # Errors
     /// [`ClientError::Mls`] if OpenMLS refuses to build it.
     pub fn key_package(&self, provider: &impl OpenMlsProvider) -> Result<KeyPackage, ClientError> {
-        let bundle: KeyPackageBundle = KeyPackage::builder()
-            .leaf_node_capabilities(leaf_capabilities())
-            .key_package_lifetime(Lifetime::new(KEY_PACKAGE_LIFETIME_SECONDS))
+        self.build_key_package(provider, false)
+    }
+
+    /// Creates a last-resort KeyPackage (RFC 9420 §16.8, the `last_resort`
+    /// extension): the provider hands it out again when the others are gone,
+    /// and OpenMLS keeps its private part after a Welcome used it, so a later
+    /// Welcome to the same KeyPackage still opens (decisions KP-4).
+    ///
+    /// # Errors
+    /// [`ClientError::Mls`] if OpenMLS refuses to build it.
+    pub fn last_resort_key_package(
+        &self,
+        provider: &impl OpenMlsProvider,
+    ) -> Result<KeyPackage, ClientError> {
+        self.build_key_package(provider, true)
+    }
+
+    fn build_key_package(
+        &self,
+        provider: &impl OpenMlsProvider,
+        last_resort: bool,
+    ) -> Result<KeyPackage, ClientError> {
+        let mut builder =
+            KeyPackage::builder().key_package_lifetime(Lifetime::new(KEY_PACKAGE_LIFETIME_SECONDS));
+        builder = if last_resort {
+            builder
+                .leaf_node_capabilities(last_resort_capabilities())
+                .mark_as_last_resort()
+        } else {
+            builder.leaf_node_capabilities(leaf_capabilities())
+        };
+        let bundle: KeyPackageBundle = builder
             .build(
                 CIPHERSUITE,
                 provider,

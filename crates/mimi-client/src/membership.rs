@@ -62,22 +62,41 @@ impl Client {
         let me = self.identity.user().clone();
         let r = self.room_mut(room)?;
         let effective = effective_state(r, now)?;
-        let target = ParticipantId::from(user.clone());
         let mut updates = Vec::new();
-        if effective.role_of(&target).is_none() {
-            let role = match role {
-                Some(r) => r,
-                None => default_role(r, &effective, &me)?,
-            };
+        if let Some(role) = listing_role(r, &effective, &me, user, role)? {
             updates.push(list_update(ParticipantListUpdate {
                 added_participants: vec![UserRolePair {
-                    user: target,
+                    user: ParticipantId::from(user.clone()),
                     role_index: role,
                 }],
                 ..ParticipantListUpdate::default()
             })?);
         }
         self.commit_changes(room, updates, key_packages, Vec::new())
+    }
+
+    /// Whether room policy lets us add `user` as [`Client::add_user`] would
+    /// (same role choice), asked before any of the user's KeyPackages is
+    /// claimed: a refused add must not use them up (decisions KP-1).
+    ///
+    /// # Errors
+    /// [`ClientError::Denied`] with the engine's rejection;
+    /// [`ClientError::State`] if the room is not active or has no role to add
+    /// users into.
+    pub fn check_add_user(
+        &self,
+        room: &RoomId,
+        user: &UserId,
+        role: Option<u32>,
+    ) -> Result<(), ClientError> {
+        let now = self.clock.now_ms();
+        let r = self.room(room)?;
+        ensure_ready(r)?;
+        let effective = effective_state(r, now)?;
+        let role = listing_role(r, &effective, self.identity.user(), user, role)?;
+        effective
+            .authorize_add(&context(now), self.identity.client(), user, role)
+            .map_err(|rejection| ClientError::Denied(Box::new(rejection)))
     }
 
     /// Removes `user` from the room: the participant-list entry goes and every
@@ -402,6 +421,27 @@ pub(crate) fn effective_state(r: &ClientRoom, now: u64) -> Result<RoomState, Cli
     let mut state = r.state.clone();
     state.apply(staged);
     Ok(state)
+}
+
+/// The role `user` is to be listed in by an add: `None` when the user is
+/// listed already (only clients are added), else `role` or the default.
+fn listing_role(
+    r: &ClientRoom,
+    effective: &RoomState,
+    me: &UserId,
+    user: &UserId,
+    role: Option<u32>,
+) -> Result<Option<u32>, ClientError> {
+    if effective
+        .role_of(&ParticipantId::from(user.clone()))
+        .is_some()
+    {
+        return Ok(None);
+    }
+    match role {
+        Some(role) => Ok(Some(role)),
+        None => default_role(r, effective, me).map(Some),
+    }
 }
 
 /// The role a new participant gets when the caller names none: the role

@@ -15,6 +15,7 @@ mod franking;
 pub mod fuzzing;
 mod group_info;
 mod hub;
+mod key_material;
 pub mod keys;
 mod message;
 mod parse;

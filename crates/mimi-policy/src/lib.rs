@@ -27,6 +27,7 @@
 #![forbid(unsafe_code)]
 
 mod actor;
+mod add_check;
 mod change;
 pub mod claims;
 mod create;

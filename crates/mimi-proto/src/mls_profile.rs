@@ -32,6 +32,19 @@ pub fn required_capabilities() -> RequiredCapabilitiesExtension {
     RequiredCapabilitiesExtension::new(&REQUIRED_EXTENSIONS, &REQUIRED_PROPOSALS, &CREDENTIALS)
 }
 
+/// The leaf capabilities of a last-resort KeyPackage (RFC 9420 §16.8): every
+/// extension a KeyPackage carries must be among its leaf's capabilities, so
+/// these are [`leaf_capabilities`] plus `last_resort`.
+pub fn last_resort_capabilities() -> Capabilities {
+    Capabilities::new(
+        None,
+        Some(&[CIPHERSUITE]),
+        Some(&[REQUIRED_EXTENSIONS[0], ExtensionType::LastResort]),
+        Some(&REQUIRED_PROPOSALS),
+        Some(&CREDENTIALS),
+    )
+}
+
 /// The leaf capabilities every mimi client advertises, matching
 /// [`required_capabilities`].
 pub fn leaf_capabilities() -> Capabilities {

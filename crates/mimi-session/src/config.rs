@@ -7,6 +7,10 @@
 //! server = "https://x.example:8080"   # the provider's client API; the host is checked against its certificate
 //! ca = "/path/to/ca.pem"              # the CA the server certificate must chain to
 //! connect = "127.0.0.1:8080"          # optional: the address to connect to instead of resolving the host
+//!
+//! [key_packages]                      # optional: the KeyPackage stock kept on the provider
+//! stock = 8                           # a top-up uploads up to this many
+//! low = 3                             # every sync tops up when fewer than this many are left
 //! ```
 
 use std::net::SocketAddr;
@@ -33,6 +37,42 @@ pub struct SessionConfig {
     /// federation whose certificates name `x.example`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect: Option<SocketAddr>,
+    /// The KeyPackage stock kept on the provider (decisions KP-5).
+    #[serde(default, skip_serializing_if = "KeyPackageStock::is_default")]
+    pub key_packages: KeyPackageStock,
+}
+
+/// How many KeyPackages a client keeps on its provider, and when it tops up
+/// (decisions KP-5). A last-resort KeyPackage is kept besides (KP-4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeyPackageStock {
+    /// A top-up uploads up to this many.
+    pub stock: usize,
+    /// Every sync tops up when fewer than this many are left.
+    pub low: u64,
+}
+
+/// The default stock: eight adds between syncs, far more than a person
+/// makes, few enough that unused KeyPackages do not pile up for weeks.
+pub const KEY_PACKAGE_STOCK: usize = 8;
+/// The default low mark: topping up at three leaves room for a few adds
+/// racing a sync.
+pub const KEY_PACKAGE_LOW: u64 = 3;
+
+impl Default for KeyPackageStock {
+    fn default() -> Self {
+        Self {
+            stock: KEY_PACKAGE_STOCK,
+            low: KEY_PACKAGE_LOW,
+        }
+    }
+}
+
+impl KeyPackageStock {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 impl SessionConfig {
@@ -93,9 +133,22 @@ mod tests {
             server: "https://x.example:8080".into(),
             ca: "/tmp/ca.pem".into(),
             connect: Some("127.0.0.1:8080".parse().unwrap()),
+            key_packages: KeyPackageStock::default(),
         };
         config.save(home.path()).unwrap();
         assert_eq!(SessionConfig::load(home.path()).unwrap(), config);
+        let text = std::fs::read_to_string(home.path().join(SESSION_FILE)).unwrap();
+        assert!(
+            !text.contains("key_packages"),
+            "defaults are not written: {text}"
+        );
+        std::fs::write(
+            home.path().join(SESSION_FILE),
+            format!("{text}\n[key_packages]\nstock = 20\nlow = 5\n"),
+        )
+        .unwrap();
+        let loaded = SessionConfig::load(home.path()).unwrap();
+        assert_eq!(loaded.key_packages, KeyPackageStock { stock: 20, low: 5 });
     }
 
     #[test]

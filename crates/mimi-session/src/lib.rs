@@ -35,10 +35,11 @@ mod session;
 mod transport;
 mod view;
 
-pub use config::SessionConfig;
+pub use config::{KEY_PACKAGE_LOW, KEY_PACKAGE_STOCK, KeyPackageStock, SessionConfig};
 pub use consent::{Consent, ConsentOperation, ConsentState};
 pub use error::SessionError;
+pub use mimi_client_api::KeyPackageCount;
 pub use rooms::{Committed, MAX_ATTEMPTS};
 pub use send::{MESSAGE_PREFIX_MIN, Sent};
-pub use session::{KEY_PACKAGE_LOW, KEY_PACKAGE_STOCK, RegisterOptions, Session, SyncReport};
+pub use session::{RegisterOptions, Session, SyncReport};
 pub use view::{EventView, HistoryItem, MemberView, RoomView};

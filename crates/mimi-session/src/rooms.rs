@@ -162,15 +162,45 @@ impl Session {
     /// Adds `user` with all their clients (KeyPackages claimed through the
     /// hub), as `role` or the room's member role.
     ///
+    /// Room policy is checked before any KeyPackage is claimed (decisions
+    /// KP-1).
+    ///
     /// # Errors
-    /// As [`Session::claim_key_packages`] and [`Session::commit`].
+    /// [`SessionError::Refused`] with code `policy` when this client's room
+    /// policy refuses (nothing was claimed); as
+    /// [`Session::claim_key_packages`] and [`Session::commit`].
     pub fn add_user(
         &mut self,
         room: &RoomId,
         user: &UserId,
         role: Option<u32>,
     ) -> Result<Committed, SessionError> {
+        self.add_user_reporting(room, user, role, || {})
+    }
+
+    /// As [`Session::add_user`], calling `claiming` once the policy check
+    /// passed, just before the KeyPackages are claimed (for progress output).
+    ///
+    /// # Errors
+    /// As [`Session::add_user`].
+    pub fn add_user_reporting(
+        &mut self,
+        room: &RoomId,
+        user: &UserId,
+        role: Option<u32>,
+        claiming: impl FnOnce(),
+    ) -> Result<Committed, SessionError> {
         self.ready(room)?;
+        self.client
+            .check_add_user(room, user, role)
+            .map_err(|e| match e {
+                mimi_client::ClientError::Denied(rejection) => SessionError::refused(
+                    "policy",
+                    format!("this client refused, from the room policy: {rejection}"),
+                ),
+                other => other.into(),
+            })?;
+        claiming();
         let key_packages = self.claim_key_packages(room, user)?;
         self.commit(room, |c| c.add_user(room, user, role, key_packages.clone()))
     }

@@ -21,10 +21,6 @@ use crate::config::SessionConfig;
 use crate::error::SessionError;
 use crate::transport::{Body, Transport, unix_now};
 
-/// KeyPackages uploaded at registration and kept in stock by refills.
-pub const KEY_PACKAGE_STOCK: usize = 8;
-/// A refill happens when fewer than this many are left.
-pub const KEY_PACKAGE_LOW: u64 = 3;
 /// Events asked for per page.
 const PAGE_WAIT_SLACK: Duration = Duration::from_secs(10);
 
@@ -105,6 +101,7 @@ impl Session {
             server: options.server.clone(),
             ca: SessionConfig::absolute_ca(&options.ca),
             connect: options.connect,
+            key_packages: crate::config::KeyPackageStock::default(),
         };
         let transport = Transport::new(&config)?;
         let mut session = Self {
@@ -114,7 +111,7 @@ impl Session {
             transport,
         };
         session.register_with_provider(options.token)?;
-        session.upload_key_packages(options.key_packages)?;
+        session.upload_key_packages(options.key_packages, true)?;
         session.config.save(home)?;
         Ok(session)
     }
@@ -231,61 +228,89 @@ impl Session {
         })
     }
 
-    /// Creates and uploads `count` KeyPackages.
+    /// Creates and uploads `count` KeyPackages, and a last-resort one when
+    /// `last_resort` (decisions KP-4); returns the provider's stock after.
     ///
     /// # Errors
     /// The transport's errors; [`SessionError::State`] if they cannot be made.
-    pub fn upload_key_packages(&mut self, count: usize) -> Result<u64, SessionError> {
-        if count == 0 {
-            return self.key_packages_left();
+    pub fn upload_key_packages(
+        &mut self,
+        count: usize,
+        last_resort: bool,
+    ) -> Result<KeyPackageCount, SessionError> {
+        let mut made = self.client.key_packages(count)?;
+        if last_resort {
+            made.push(self.client.last_resort_key_package()?);
         }
-        let key_packages = self
-            .client
-            .key_packages(count)?
+        if made.is_empty() {
+            return self.key_package_stock();
+        }
+        let key_packages = made
             .iter()
             .map(|kp| kp.tls_serialize_detached().map(Into::into))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| SessionError::State(format!("encoding a KeyPackage: {e}")))?;
-        let answer: KeyPackageCount = self.call_json(
+        self.call_json(
             Method::POST,
             routes::KEY_PACKAGES,
             Body::Json(json(&KeyPackagesUpload { key_packages })?),
             None,
-        )?;
-        Ok(answer.remaining)
+        )
     }
 
-    /// How many of our KeyPackages the provider still holds.
+    /// Our KeyPackages on the provider: how many others can still claim, and
+    /// whether a last-resort one is held.
+    ///
+    /// # Errors
+    /// The transport's errors.
+    pub fn key_package_stock(&self) -> Result<KeyPackageCount, SessionError> {
+        self.call_json(Method::GET, routes::KEY_PACKAGES, Body::Empty, None)
+    }
+
+    /// How many of our KeyPackages the provider still holds (not counting
+    /// the last-resort one).
     ///
     /// # Errors
     /// The transport's errors.
     pub fn key_packages_left(&self) -> Result<u64, SessionError> {
-        let answer: KeyPackageCount =
-            self.call_json(Method::GET, routes::KEY_PACKAGES, Body::Empty, None)?;
-        Ok(answer.remaining)
+        Ok(self.key_package_stock()?.remaining)
     }
 
-    /// Tops the provider's stock of our KeyPackages up to
-    /// [`KEY_PACKAGE_STOCK`] when fewer than [`KEY_PACKAGE_LOW`] are left;
+    /// The stock this home keeps (`session.toml`, decisions KP-5).
+    pub fn key_package_settings(&self) -> crate::config::KeyPackageStock {
+        self.config.key_packages
+    }
+
+    /// Tops the provider's stock of our KeyPackages up to the configured
+    /// stock when fewer than its `low` mark are left, and uploads a
+    /// last-resort KeyPackage when the provider holds none (decisions KP-5);
     /// returns how many were uploaded.
     ///
     /// # Errors
     /// The transport's errors.
     pub fn refill_key_packages(&mut self) -> Result<usize, SessionError> {
-        let left = self.key_packages_left()?;
-        if left >= KEY_PACKAGE_LOW {
-            return Ok(0);
+        let wanted = self.config.key_packages;
+        let stock = self.key_package_stock()?;
+        let count = if stock.remaining < wanted.low {
+            wanted
+                .stock
+                .saturating_sub(usize::try_from(stock.remaining).unwrap_or(usize::MAX))
+        } else {
+            0
+        };
+        let last_resort = !stock.last_resort;
+        if count > 0 || last_resort {
+            self.upload_key_packages(count, last_resort)?;
         }
-        let count = KEY_PACKAGE_STOCK.saturating_sub(usize::try_from(left).unwrap_or(0));
-        self.upload_key_packages(count)?;
-        Ok(count)
+        Ok(count + usize::from(last_resort))
     }
 
     /// Fetches every event after our cursor and processes it, in the hub's
     /// order, storing the cursor with each batch. With `wait`, the first
-    /// request long-polls that long for something to arrive. After a Welcome
-    /// (a KeyPackage of ours was used) the KeyPackage stock is refilled; after
-    /// our removal from a room, our provider stops delivering it to us.
+    /// request long-polls that long for something to arrive. Then the
+    /// KeyPackage stock is topped up when it runs low
+    /// ([`Session::refill_key_packages`]); after our removal from a room, our
+    /// provider stops delivering it to us.
     ///
     /// An event that does not process (a message from an epoch we never had,
     /// a malformed payload) is skipped and reported, so one bad event cannot
@@ -315,13 +340,9 @@ impl Session {
             self.process_page(page, &mut report)?;
             wait = None;
         }
-        if report
-            .events
-            .iter()
-            .any(|e| matches!(e, RoomEvent::Joined { .. }))
-        {
-            report.refilled = self.refill_key_packages()?;
-        }
+        // Every sync checks the stock: claims by others leave no trace in
+        // our events (decisions KP-5).
+        report.refilled = self.refill_key_packages()?;
         // A follower cannot see whom a commit removes (FED-9): tell our
         // provider to stop delivering rooms we were removed from.
         self.forget_removed(&report.events)?;

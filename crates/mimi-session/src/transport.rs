@@ -248,6 +248,9 @@ pub(crate) fn classify(status: u16, body: &[u8]) -> SessionError {
         // A provider nobody federates with is the caller's to fix: said as is.
         404 if code == "unknown_provider" => SessionError::BadInput(message),
         404 => SessionError::BadInput(format!("not found: {message}")),
+        // The target's provider limits KeyPackage claims (decisions KP-3):
+        // a refusal of this request, not a failure of the network.
+        429 if code == "rate_limited" => SessionError::refused(code, message),
         429 | 500..=599 => {
             SessionError::Network(format!("server answered {status} ({code}): {message}"))
         }
@@ -271,6 +274,9 @@ mod tests {
         let upstream = br#"{"code":"upstream","message":"hub unreachable"}"#;
         assert!(matches!(classify(502, upstream), SessionError::Network(_)));
         assert!(matches!(classify(503, b""), SessionError::Network(_)));
+        let limited = br#"{"code":"rate_limited","message":"c.example refused"}"#;
+        assert_eq!(classify(429, limited).refusal_code(), Some("rate_limited"));
+        assert!(matches!(classify(429, b""), SessionError::Network(_)));
     }
 
     #[test]
@@ -284,6 +290,7 @@ mod tests {
             server: "https://x.example:8080".into(),
             ca,
             connect: Some("127.0.0.1:9443".parse().unwrap()),
+            key_packages: crate::config::KeyPackageStock::default(),
         };
         let transport = Transport::new(&config).unwrap();
         assert_eq!(transport.base.as_str(), "https://x.example:9443/");
@@ -303,6 +310,7 @@ mod tests {
             server: "http://x.example:1".into(),
             ca: dir.path().join("ca.pem"),
             connect: None,
+            key_packages: crate::config::KeyPackageStock::default(),
         };
         assert!(matches!(
             Transport::new(&config),

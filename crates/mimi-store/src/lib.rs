@@ -58,9 +58,10 @@ pub use key_packages::MAX_CLAIM_CIPHER_SUITES;
 pub use mailbox::MAX_MAILBOX_PAGE;
 pub use model::{
     Accepted, AcceptedEvent, ClaimRequest, ClaimedKeyPackage, ClientClaim, ClientRecord,
-    ConsentScope, ConsentState, EventKind, Fanout, JoinInfo, KeyPackageRoute, LoggedEvent,
-    MailboxDelivery, MailboxEntry, NewClient, NewKeyPackage, NewRoom, NotifyOutcome, NotifyReceipt,
-    OutboxBatch, OutboxEntry, QueuedProposal, RoomSnapshot, RoomVersion, StateChange, Timestamp,
+    ConsentScope, ConsentState, EventKind, Fanout, JoinInfo, KeyPackageRoute, KeyPackageStock,
+    LoggedEvent, MailboxDelivery, MailboxEntry, NewClient, NewKeyPackage, NewRoom, NotifyOutcome,
+    NotifyReceipt, OutboxBatch, OutboxEntry, QueuedProposal, RoomSnapshot, RoomVersion,
+    StateChange, Timestamp,
 };
 pub use notify::{Subscription, Wake};
 pub use outbox::{MAX_LAST_ERROR_LEN, MAX_OUTBOX_BATCH};

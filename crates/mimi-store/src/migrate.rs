@@ -39,6 +39,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "discovery_abuse",
         include_str!("../migrations/sqlite/0005_discovery_abuse.sql"),
     ),
+    (
+        6,
+        "key_package_stock",
+        include_str!("../migrations/sqlite/0006_key_package_stock.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` for PostgreSQL.
@@ -67,6 +72,11 @@ pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
         5,
         "discovery_abuse",
         include_str!("../migrations/postgres/0005_discovery_abuse.sql"),
+    ),
+    (
+        6,
+        "key_package_stock",
+        include_str!("../migrations/postgres/0006_key_package_stock.sql"),
     ),
 ];
 

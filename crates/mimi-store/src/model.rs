@@ -86,6 +86,9 @@ pub struct NewKeyPackage {
     pub not_after: u64,
     /// The serialized KeyPackage (MLSMessage or bare KeyPackage, as the caller chooses).
     pub key_package: Vec<u8>,
+    /// It carries the `last_resort` extension (RFC 9420 §16.8): served only when the client
+    /// has no other usable KeyPackage, and never reserved (decisions KP-4).
+    pub last_resort: bool,
 }
 
 /// What a claim asks for (draft §5.2 keyMaterial).
@@ -112,6 +115,17 @@ pub struct ClaimedKeyPackage {
     pub not_after: u64,
     /// The serialized KeyPackage.
     pub key_package: Vec<u8>,
+    /// A last-resort KeyPackage, served again to later claims (decisions KP-4).
+    pub last_resort: bool,
+}
+
+/// A client's KeyPackages on its provider: what others can still claim.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyPackageStock {
+    /// Unreserved, unexpired, not last-resort KeyPackages.
+    pub available: u64,
+    /// Whether an unexpired last-resort KeyPackage is held.
+    pub last_resort: bool,
 }
 
 /// The outcome of a claim for one client of a user.

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod add_check;
 mod props;
 mod rules;
 mod scenarios;

@@ -114,9 +114,12 @@ pub(super) async fn count_key_packages(
 }
 
 async fn remaining(state: &AppState, client: &ClientId) -> Result<KeyPackageCount, ClientError> {
-    let remaining = state
+    let stock = state
         .store
-        .available_key_packages(client, Timestamp(state.now_ms()))
+        .key_package_stock(client, Timestamp(state.now_ms()))
         .await?;
-    Ok(KeyPackageCount { remaining })
+    Ok(KeyPackageCount {
+        remaining: stock.available,
+        last_resort: stock.last_resort,
+    })
 }

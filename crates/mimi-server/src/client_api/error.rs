@@ -12,7 +12,7 @@ use mimi_store::StoreError;
 
 use crate::client_api::provisioning::ProvisionError;
 use crate::fed::consent::ConsentError;
-use crate::setup::http_error::{ApiError, Failure};
+use crate::setup::http_error::{ApiError, CLAIM_LIMITED, Failure, NOT_ALLOWED};
 
 /// A refused or failed client-API request.
 #[derive(Debug)]
@@ -83,20 +83,46 @@ impl ClientError {
         text: &str,
         retry_after: Option<Duration>,
     ) -> Self {
+        if let Some(refusal) = ApiError::relayed_refusal(status, text, retry_after) {
+            return Self::answered_by(from, refusal);
+        }
         let text: String = text.chars().take(200).collect();
         Self::new(
             Failure::from_upstream(status, retry_after),
             format!("{from} answered {status}: {text}"),
         )
     }
+
+    /// A keyMaterial refusal by `by` (a domain: the room's hub, or the
+    /// target's provider), with its own code (decisions KP-2).
+    pub(crate) fn answered_by(by: &str, refusal: ApiError) -> Self {
+        let failure = refusal.failure();
+        match refusal {
+            ApiError::NotAllowed(detail) => Self::new(
+                failure,
+                format!("the hub {by} refused ({NOT_ALLOWED}): {detail}"),
+            ),
+            ApiError::ClaimLimited(after) => Self::new(
+                failure,
+                format!(
+                    "{by} refused ({CLAIM_LIMITED}): too many KeyPackage claims for this user; \
+                     retry in {} s",
+                    after.as_secs().max(1)
+                ),
+            ),
+            other => other.into(),
+        }
+    }
 }
 
 impl From<ApiError> for ClientError {
     fn from(e: ApiError) -> Self {
         match e.failure() {
+            // Answered here: we are the room's hub or the target's provider.
+            Failure::NotAllowed | Failure::ClaimLimited(_) => Self::answered_by("this provider", e),
             // Throttling on our side, or by the provider we relayed to, is
             // for our client the service being unavailable: the contract
-            // has no 429.
+            // has no 429 but the claim limit's.
             Failure::RateLimited(after) | Failure::Unavailable(after) => {
                 Self::new(Failure::Unavailable(after), "overloaded, retry later")
             }

@@ -150,9 +150,15 @@ fn route_label(pattern: &str) -> &'static str {
 /// `GET /metrics`: Prometheus text.
 async fn metrics(State(state): State<AppState>) -> Response {
     let depth = state.store.outbox_len().await.ok();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(depth),
-    )
-        .into_response()
+    let mut text = state.metrics.render(depth);
+    match state
+        .store
+        .key_package_stock_by_user(mimi_store::Timestamp(state.now_ms()))
+        .await
+    {
+        Ok(rows) => crate::setup::metrics::render_key_package_stock(&mut text, &rows),
+        // The rest of the page is still worth serving.
+        Err(e) => tracing::warn!(error = %e, "KeyPackage stock for /metrics"),
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -117,6 +117,7 @@ impl AppState {
                 cipher_suite: u16::from(kp.ciphersuite()),
                 not_after: kp.life_time().not_after(),
                 key_package: bytes.clone(),
+                last_resort: kp.last_resort(),
             });
         }
         self.store

@@ -87,7 +87,9 @@ async fn claim(
         None => target.domain(),
     };
     if answerer == state.provider().domain() {
-        return Ok(key_material(state, state.provider(), PathTarget::User(target), &body).await?);
+        return key_material(state, state.provider(), PathTarget::User(target), &body)
+            .await
+            .map_err(|e| ClientError::answered_by(state.provider().domain(), e));
     }
     let to = ProviderId::from_domain(answerer).map_err(ClientError::bad_request)?;
     let answer = forward(

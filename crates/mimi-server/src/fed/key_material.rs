@@ -6,8 +6,10 @@
 //! **hub** of the request's room (the user is elsewhere) we relay the request
 //! to the target provider and remember, from its answer, which provider owns
 //! each KeyPackageRef, so the Welcome of the later commit reaches it (§4.3.1).
-//! Either way the requester's signature must verify. The target provider
-//! also checks consent ([`crate::fed::consent::policy`]).
+//! Either way the requester's signature must verify. The hub first asks the
+//! room's policy whether the requester may add the target there, so a refused
+//! add claims nothing (decisions KP-1). The target provider also checks
+//! consent ([`crate::fed::consent::policy`]).
 
 use axum::response::Response;
 use mimi_proto::directory::{Endpoint, PathTarget};
@@ -21,6 +23,7 @@ use openmls::prelude::{Ciphersuite, KeyPackageIn, ProtocolVersion};
 
 use crate::fed::consent::policy::{self, ConsentPolicy, Decision};
 use crate::fed::mimi_body;
+use crate::fed::room::run_authorize_claim;
 use crate::setup::http_error::ApiError;
 use crate::setup::state::AppState;
 
@@ -47,36 +50,48 @@ pub(crate) async fn key_material(
     }
     let requester_domain = request.tbs.requesting_user.domain();
     let room_hub = request.tbs.room_id.as_ref().map(|r| r.hub_domain());
-    if target_user.domain() == state.provider().domain() {
+    let ours = state.provider().domain();
+    let target_is_ours = target_user.domain() == ours;
+    let hosted = request
+        .tbs
+        .room_id
+        .clone()
+        .filter(|r| r.hub_domain() == ours);
+    if target_is_ours {
         // The requester's own provider, or the hub of the room it adds to.
         if requester_domain != peer.domain() && room_hub != Some(peer.domain()) {
             return Err(ApiError::Forbidden(
                 "only the requester's provider or the room's hub may ask",
             ));
         }
-        let response = answer(state, &request).await?;
-        let bytes = response
-            .encode()
-            .map_err(|_| ApiError::Internal("KeyMaterialResponse does not encode"))?;
-        return Ok(mimi_body(bytes));
+    } else {
+        // Relay as the hub: only for a room we host, and only for the
+        // requester's own provider (it vouches for its user).
+        if hosted.is_none() {
+            return Err(ApiError::NotFound("no room hosted here for this request"));
+        }
+        if requester_domain != peer.domain() {
+            return Err(ApiError::Forbidden(
+                "requestingUser must be a user of the calling provider",
+            ));
+        }
     }
-    // Relay as the hub: only for a room we host, and only for the requester's
-    // own provider (it vouches for its user).
-    let Some(room) = request
-        .tbs
-        .room_id
-        .clone()
-        .filter(|r| r.hub_domain() == state.provider().domain())
-    else {
-        return Err(ApiError::NotFound("no room hosted here for this request"));
-    };
-    if requester_domain != peer.domain() {
-        return Err(ApiError::Forbidden(
-            "requestingUser must be a user of the calling provider",
-        ));
+    if let Some(room) = &hosted {
+        // As the room's hub: nothing is claimed, here or at the target's
+        // provider, for an add the room would refuse (decisions KP-1).
+        state.store.room_version(room).await?;
+        run_authorize_claim(state, room.clone(), request.clone()).await?;
     }
-    state.store.room_version(&room).await?;
-    relay(state, room, target_user, body).await
+    match hosted {
+        Some(room) if !target_is_ours => relay(state, room, target_user, body).await,
+        _ => {
+            let response = answer(state, &request).await?;
+            let bytes = response
+                .encode()
+                .map_err(|_| ApiError::Internal("KeyMaterialResponse does not encode"))?;
+            Ok(mimi_body(bytes))
+        }
+    }
 }
 
 /// The target provider's answer: one reserved KeyPackage per client.
@@ -109,6 +124,17 @@ async fn answer(
             ));
         }
     }
+    // Counted only for requests that would claim (decisions KP-3).
+    state
+        .claim_limits
+        .take(&request.tbs.requesting_user, &user, state.now_ms())
+        .map_err(|wait| {
+            state
+                .metrics
+                .key_package_claims_limited
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            ApiError::ClaimLimited(wait)
+        })?;
     let cipher_suites = request
         .tbs
         .acceptable_ciphersuites
@@ -207,6 +233,14 @@ async fn relay(
         .await
         .map_err(|e| ApiError::from_peer(&target_provider, e))?;
     if !answer.status.is_success() {
+        // The target's own refusal (its claim limit) goes back as itself.
+        if let Some(refusal) = ApiError::relayed_refusal(
+            answer.status,
+            &String::from_utf8_lossy(&answer.body),
+            answer.retry_after,
+        ) {
+            return Err(refusal);
+        }
         return Err(ApiError::Upstream(format!(
             "{target_provider} answered {}",
             answer.status

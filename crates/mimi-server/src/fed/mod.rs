@@ -13,6 +13,7 @@
 //! operator routes of the last four.
 
 mod abuse;
+pub mod claim_limits;
 pub mod consent;
 pub mod identifier;
 pub(crate) mod key_material;

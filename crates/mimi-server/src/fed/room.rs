@@ -9,8 +9,8 @@
 use axum::response::Response;
 use mimi_proto::directory::PathTarget;
 use mimi_proto::messages::{
-    GroupInfoRequest, GroupInfoResponse, SubmitMessageRequest, SubmitMessageResponse,
-    UpdateRequest, UpdateRoomResponse,
+    GroupInfoRequest, GroupInfoResponse, KeyMaterialRequest, SubmitMessageRequest,
+    SubmitMessageResponse, UpdateRequest, UpdateRoomResponse,
 };
 use mimi_proto::{ProviderId, RoomId, WireMessage};
 use tokio::sync::oneshot;
@@ -98,6 +98,20 @@ pub(crate) async fn run_group_info(
     run_on_lane(state, room, |reply| Job::GroupInfo {
         request,
         peer,
+        reply,
+    })
+    .await
+}
+
+/// As [`run_update`], for the hub's check of a keyMaterial request that
+/// names `room` (decisions KP-1).
+pub(crate) async fn run_authorize_claim(
+    state: &AppState,
+    room: RoomId,
+    request: KeyMaterialRequest,
+) -> Result<(), ApiError> {
+    run_on_lane(state, room, |reply| Job::AuthorizeClaim {
+        request: Box::new(request),
         reply,
     })
     .await

@@ -9,8 +9,9 @@ use mimi_hub::{CommitBundle, Delivery, Hub, HubError, ProposalBundle, Room, Upda
 use mimi_policy::Claims;
 use mimi_proto::messages::{
     GroupInfoOption, GroupInfoRatchetTreeTbe, GroupInfoRequest, GroupInfoResponse,
-    GroupInfoResponseTbs, HandshakeBundle, PendingProposal, ProposalMessage, RatchetTreeOption,
-    SubmitMessageRequest, SubmitMessageResponse, UpdateOutcome, UpdateRequest, UpdateRoomResponse,
+    GroupInfoResponseTbs, HandshakeBundle, KeyMaterialRequest, PendingProposal, ProposalMessage,
+    RatchetTreeOption, SubmitMessageRequest, SubmitMessageResponse, UpdateOutcome, UpdateRequest,
+    UpdateRoomResponse,
 };
 use mimi_proto::mls_profile::CIPHERSUITE;
 use mimi_proto::{ProviderId, Utf8String};
@@ -314,6 +315,41 @@ pub(crate) fn group_info(
     }
     .sign(ctx.hub.keys().signer())
     .map_err(|_| ApiError::Internal("signing the GroupInfo response failed"))
+}
+
+/// Whether a keyMaterial request's requester may add its target to `room`
+/// (protocol-06 §5.2 names the room; decisions KP-1). The request's signature
+/// was verified by the caller; the hub checks that the signing key is the
+/// requesting client's leaf and asks the policy engine.
+pub(crate) fn authorize_claim(
+    room: &Room,
+    ctx: StepContext<'_>,
+    request: &KeyMaterialRequest,
+) -> Result<(), ApiError> {
+    let tbs = &request.tbs;
+    let Some(client) = mimi_hub::client_of(&tbs.requester_credential) else {
+        return Err(ApiError::NotAllowed(
+            "the requester's credential names no mimi client".into(),
+        ));
+    };
+    if client.user().as_ref() != Some(&tbs.requesting_user) {
+        return Err(ApiError::NotAllowed(format!(
+            "the requesting client {client} is not a client of {}",
+            tbs.requesting_user
+        )));
+    }
+    room.authorize_key_material(
+        ctx.hub,
+        &client,
+        tbs.requester_signature_key.as_slice(),
+        &tbs.target_user,
+        ctx.now,
+    )
+    .map_err(|e| match e {
+        HubError::Denied { denial, .. } => ApiError::NotAllowed(denial.to_string()),
+        HubError::NotAllowed(why) => ApiError::NotAllowed(why),
+        _ => ApiError::Internal("keyMaterial authorization"),
+    })
 }
 
 /// The room-state bytes the store keeps beside the MLS state: the

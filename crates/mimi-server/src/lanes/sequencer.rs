@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use mimi_hub::{Delivery, Event, Room};
 use mimi_proto::messages::{
-    GroupInfoRequest, GroupInfoResponse, HandshakeBundle, SubmitMessageRequest,
+    GroupInfoRequest, GroupInfoResponse, HandshakeBundle, KeyMaterialRequest, SubmitMessageRequest,
     SubmitMessageResponse, UpdateRequest, UpdateRoomResponse,
 };
 use mimi_proto::{ProviderId, RoomId};
@@ -66,6 +66,12 @@ pub(crate) enum Job {
         request: GroupInfoRequest,
         peer: ProviderId,
         reply: Reply<GroupInfoResponse>,
+    },
+    /// May a keyMaterial request's requester add its target here? Asked
+    /// before the hub relays the request (decisions KP-1); changes nothing.
+    AuthorizeClaim {
+        request: Box<KeyMaterialRequest>,
+        reply: Reply<()>,
     },
 }
 
@@ -205,18 +211,21 @@ enum Input {
     Submit(SubmitMessageRequest, ProviderId),
     Update(UpdateRequest, ProviderId, Vec<(Vec<u8>, ProviderId)>),
     GroupInfo(GroupInfoRequest, ProviderId),
+    AuthorizeClaim(Box<KeyMaterialRequest>),
 }
 
 enum Output {
     Submit(Result<(SubmitMessageResponse, Option<Vec<Delivery>>), ApiError>),
     Update(Result<(UpdateRoomResponse, Option<AcceptedHandshake>), ApiError>),
     GroupInfo(Result<GroupInfoResponse, ApiError>),
+    AuthorizeClaim(Result<(), ApiError>),
 }
 
 enum AnyReply {
     Submit(Reply<SubmitMessageResponse>),
     Update(Reply<UpdateRoomResponse>),
     GroupInfo(Reply<GroupInfoResponse>),
+    AuthorizeClaim(Reply<()>),
 }
 
 impl AnyReply {
@@ -226,6 +235,7 @@ impl AnyReply {
             Self::Submit(r) => r.send(Err(error)).map_err(drop),
             Self::Update(r) => r.send(Err(error)).map_err(drop),
             Self::GroupInfo(r) => r.send(Err(error)).map_err(drop),
+            Self::AuthorizeClaim(r) => r.send(Err(error)).map_err(drop),
         };
     }
 }
@@ -260,6 +270,10 @@ fn split(batch: Vec<Job>) -> (Vec<Input>, Vec<AnyReply>) {
                 inputs.push(Input::GroupInfo(request, peer));
                 replies.push(AnyReply::GroupInfo(reply));
             }
+            Job::AuthorizeClaim { request, reply } => {
+                inputs.push(Input::AuthorizeClaim(request));
+                replies.push(AnyReply::AuthorizeClaim(reply));
+            }
         }
     }
     (inputs, replies)
@@ -279,6 +293,9 @@ fn answer(result: Result<Vec<Output>, ApiError>, replies: Vec<AnyReply>) {
                         tx.send(r.map(|(resp, _)| resp)).map_err(drop)
                     }
                     (Output::GroupInfo(r), AnyReply::GroupInfo(tx)) => tx.send(r).map_err(drop),
+                    (Output::AuthorizeClaim(r), AnyReply::AuthorizeClaim(tx)) => {
+                        tx.send(r).map_err(drop)
+                    }
                     (_, reply) => {
                         reply.fail(ApiError::Internal("sequencer output mismatch"));
                         Ok(())
@@ -470,6 +487,9 @@ async fn run_steps(
                 Input::GroupInfo(request, peer) => {
                     Output::GroupInfo(hub_steps::group_info(&mut room, ctx, &request, &peer))
                 }
+                Input::AuthorizeClaim(request) => {
+                    Output::AuthorizeClaim(hub_steps::authorize_claim(&room, ctx, &request))
+                }
             })
             .collect();
         (room, outputs)
@@ -605,6 +625,8 @@ fn clone_error(error: &ApiError) -> ApiError {
         ApiError::UnknownProvider(domain) => ApiError::UnknownProvider(domain.clone()),
         ApiError::Forbidden(what) => ApiError::Forbidden(what),
         ApiError::MethodNotAllowed { allow, why } => ApiError::MethodNotAllowed { allow, why },
+        ApiError::NotAllowed(what) => ApiError::NotAllowed(what.clone()),
+        ApiError::ClaimLimited(after) => ApiError::ClaimLimited(*after),
         ApiError::Overloaded(after) => ApiError::Overloaded(*after),
         ApiError::RateLimited(after) => ApiError::RateLimited(*after),
         ApiError::Internal(what) => ApiError::Internal(what),

@@ -33,6 +33,12 @@
 //! policy = "open"                      # or "contacts-only", "explicit"
 //! uniform_refusals = false             # true: answer noConsent for every refusal
 //!
+//! [key_packages]                       # claims of our users' KeyPackages by others
+//! claims_per_user = 10                 # per requesting user, per target, per window
+//! claims_per_provider = 50             # per requesting provider, per target, per window
+//! claim_window_secs = 3600
+//! claimed_ttl_secs = 604800            # a claimed, unused KeyPackage expires after this
+//!
 //! [identifier_query]
 //! queries_per_minute_per_peer = 60
 //!
@@ -102,6 +108,10 @@ pub struct Config {
     /// Consent policy (protocol-06 §8).
     #[serde(default)]
     pub consent: crate::fed::consent::ConsentSettings,
+    /// KeyPackage claim limits and the claimed KeyPackages' lifetime
+    /// (decisions KP-3, KP-6).
+    #[serde(default)]
+    pub key_packages: crate::fed::claim_limits::KeyPackageSettings,
     /// Identifier query settings (protocol-06 §5.8).
     #[serde(default)]
     pub identifier_query: crate::fed::identifier::IdentifierSettings,

@@ -58,8 +58,14 @@ pub(crate) enum Failure {
     TooLarge,
     /// 421: the request names another provider as its target.
     Misdirected,
+    /// 403 `not_allowed`: the room's hub refuses a keyMaterial request
+    /// (decisions KP-1, KP-2).
+    NotAllowed,
     /// 429: this caller sent too much; retry after the time given.
     RateLimited(Duration),
+    /// 429 `rate_limited`: the target's provider limits KeyPackage claims;
+    /// retry after the time given (decisions KP-3).
+    ClaimLimited(Duration),
     /// 503: we (or the provider we relay to) are overloaded; retry after the
     /// time given.
     Unavailable(Duration),
@@ -75,7 +81,7 @@ impl Failure {
         match self {
             Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::NotAllowed => StatusCode::FORBIDDEN,
             Self::NotFound | Self::UnknownProvider => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict => StatusCode::CONFLICT,
@@ -83,7 +89,7 @@ impl Failure {
             // RFC 9110 §15.5.20: sent to a server that will not answer for
             // that authority.
             Self::Misdirected => StatusCode::MISDIRECTED_REQUEST,
-            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited(_) | Self::ClaimLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Upstream => StatusCode::BAD_GATEWAY,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -93,7 +99,9 @@ impl Failure {
     /// The `Retry-After` the answer carries, for throttling answers.
     fn retry_after(self) -> Option<Duration> {
         match self {
-            Self::RateLimited(after) | Self::Unavailable(after) => Some(after),
+            Self::RateLimited(after) | Self::ClaimLimited(after) | Self::Unavailable(after) => {
+                Some(after)
+            }
             _ => None,
         }
     }
@@ -124,10 +132,12 @@ impl Failure {
             }
             Self::Unauthenticated => ErrorCode::Unauthenticated,
             Self::Forbidden => ErrorCode::Forbidden,
+            Self::NotAllowed => ErrorCode::NotAllowed,
             Self::NotFound => ErrorCode::NotFound,
             Self::UnknownProvider => ErrorCode::UnknownProvider,
             Self::Conflict => ErrorCode::Conflict,
             Self::RateLimited(_) | Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::ClaimLimited(_) => ErrorCode::RateLimited,
             Self::Upstream => ErrorCode::Upstream,
             Self::Internal => ErrorCode::Internal,
         }
@@ -144,6 +154,19 @@ impl Failure {
         response
     }
 }
+
+/// What a keyMaterial refusal's text starts with: the hub's `notAllowed`
+/// (protocol-06 has no keyMaterial body code for it) and the target
+/// provider's claim limit. A relay (the hub, the requester's provider) reads
+/// it back with [`ApiError::relayed_refusal`] and passes the refusal on as itself
+/// (decisions KP-2).
+pub const NOT_ALLOWED: &str = "notAllowed";
+/// See [`NOT_ALLOWED`].
+pub const CLAIM_LIMITED: &str = "claimLimited";
+
+/// Longest refusal detail passed on from a peer: a policy denial names a
+/// rule, an actor and a target, well under this; a longer text is cut.
+const MAX_DETAIL: usize = 400;
 
 /// A federation request that cannot be answered with a protocol body.
 #[derive(Debug, thiserror::Error)]
@@ -172,9 +195,18 @@ pub enum ApiError {
         /// What the caller reads.
         why: &'static str,
     },
+    /// The room's hub refuses a keyMaterial request: the requester may not
+    /// add the target to the named room (protocol-06 §5.2; decisions KP-1).
+    #[error("{NOT_ALLOWED}: {0}")]
+    NotAllowed(String),
     /// The caller sent too many requests; retry after the given time.
     #[error("rate limited")]
     RateLimited(Duration),
+    /// Too many KeyPackage claims for one target by this requesting user or
+    /// provider in the current window; retry after the given time
+    /// (decisions KP-3).
+    #[error("{CLAIM_LIMITED}: too many KeyPackage claims for this user; retry later")]
+    ClaimLimited(Duration),
     /// We are overloaded or a dependency is busy; retry after the given time.
     #[error("overloaded")]
     Overloaded(Duration),
@@ -220,7 +252,9 @@ impl ApiError {
             Self::NotFound(_) => Failure::NotFound,
             Self::UnknownProvider(_) => Failure::UnknownProvider,
             Self::MethodNotAllowed { .. } => Failure::MethodNotAllowed,
+            Self::NotAllowed(_) => Failure::NotAllowed,
             Self::RateLimited(after) => Failure::RateLimited(*after),
+            Self::ClaimLimited(after) => Failure::ClaimLimited(*after),
             Self::Overloaded(after) => Failure::Unavailable(*after),
             Self::Upstream(_) => Failure::Upstream,
             Self::Store(_) | Self::Internal(_) => Failure::Internal,
@@ -230,6 +264,26 @@ impl ApiError {
     /// The HTTP status for this error.
     pub fn status(&self) -> StatusCode {
         self.failure().status()
+    }
+
+    /// A peer's refusal that names a keyMaterial refusal of ours
+    /// ([`NOT_ALLOWED`], [`CLAIM_LIMITED`]), rebuilt so a relay answers with
+    /// the same refusal; `None` for anything else.
+    pub fn relayed_refusal(
+        status: StatusCode,
+        text: &str,
+        retry_after: Option<Duration>,
+    ) -> Option<Self> {
+        match status {
+            StatusCode::FORBIDDEN => text
+                .strip_prefix(NOT_ALLOWED)
+                .and_then(|rest| rest.strip_prefix(": "))
+                .map(|detail| Self::NotAllowed(detail.chars().take(MAX_DETAIL).collect())),
+            StatusCode::TOO_MANY_REQUESTS if text.starts_with(CLAIM_LIMITED) => Some(
+                Self::ClaimLimited(retry_after.unwrap_or(Duration::from_secs(1))),
+            ),
+            _ => None,
+        }
     }
 
     /// The text the peer sees. Storage and internal details stay in our logs.
@@ -408,6 +462,16 @@ mod tests {
                 404,
             ),
             (
+                "not allowed",
+                ApiError::NotAllowed("x".into()).into_response(),
+                403,
+            ),
+            (
+                "claim limited",
+                ApiError::ClaimLimited(Duration::from_secs(5)).into_response(),
+                429,
+            ),
+            (
                 "room store",
                 ApiError::from(StoreError::NotFound(Record::Room)).into_response(),
                 404,
@@ -491,6 +555,16 @@ mod tests {
                 503,
             ),
             (
+                "c not allowed",
+                ClientError::from(ApiError::NotAllowed("x".into())).into_response(),
+                403,
+            ),
+            (
+                "c claim limited",
+                ClientError::from(ApiError::ClaimLimited(Duration::ZERO)).into_response(),
+                429,
+            ),
+            (
                 "c relay",
                 ClientError::from(ApiError::Upstream("x".into())).into_response(),
                 502,
@@ -509,6 +583,37 @@ mod tests {
         for (name, response, status) in cases {
             assert_eq!(response.status().as_u16(), status, "{name}");
         }
+    }
+
+    /// The hub's and the claim limit's refusals survive relays with their
+    /// text, status and client-API code (decisions KP-2).
+    #[test]
+    fn key_material_refusals_survive_a_relay() {
+        for (error, code) in [
+            (
+                ApiError::NotAllowed("POL-10 client x may not add y".into()),
+                ErrorCode::NotAllowed,
+            ),
+            (
+                ApiError::ClaimLimited(Duration::from_secs(30)),
+                ErrorCode::RateLimited,
+            ),
+        ] {
+            let status = error.status();
+            let text = error.public_text();
+            let back = ApiError::relayed_refusal(status, &text, Some(Duration::from_secs(30)))
+                .unwrap_or_else(|| panic!("{text} is not recognised"));
+            assert_eq!(back.public_text(), text);
+            assert_eq!(back.status(), status);
+            let client = ClientError::from_upstream("y.example", status, &text, None);
+            assert_eq!(client.failure.code(), code);
+            assert!(client.message.contains("y.example"), "{}", client.message);
+        }
+        assert!(ApiError::relayed_refusal(StatusCode::FORBIDDEN, "forbidden: x", None).is_none());
+        assert!(
+            ApiError::relayed_refusal(StatusCode::TOO_MANY_REQUESTS, "rate limited", None)
+                .is_none()
+        );
     }
 
     /// The domain errors answer the same status on the client and the admin

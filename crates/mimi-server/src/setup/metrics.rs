@@ -49,6 +49,8 @@ pub struct Metrics {
     client_auth_failures: Mutex<BTreeMap<&'static str, u64>>,
     /// Client event streams (SSE) open now.
     pub event_streams_open: AtomicU64,
+    /// keyMaterial requests refused by the claim limits (decisions KP-3).
+    pub key_package_claims_limited: AtomicU64,
 }
 
 impl Metrics {
@@ -165,6 +167,12 @@ impl Metrics {
         );
         counter(
             &mut out,
+            "mimi_key_package_claims_limited_total",
+            "keyMaterial requests refused because the requester reached a claim limit.",
+            &self.key_package_claims_limited,
+        );
+        counter(
+            &mut out,
             "mimi_notify_received_total",
             "notify bodies processed (first receipt).",
             &self.notify_new,
@@ -217,6 +225,48 @@ impl Metrics {
         );
         out
     }
+}
+
+/// The per-user KeyPackage stock gauges (decisions KP-5): what others can
+/// still claim of each user, and how many of its clients hold a last-resort
+/// KeyPackage. One series per registered user with a client.
+pub fn render_key_package_stock(
+    out: &mut String,
+    rows: &[(mimi_proto::UserId, mimi_store::KeyPackageStock, u64)],
+) {
+    let _ = writeln!(
+        out,
+        "# HELP mimi_key_packages_available Unclaimed KeyPackages per user (last-resort ones not counted).\n\
+         # TYPE mimi_key_packages_available gauge"
+    );
+    for (user, stock, _) in rows {
+        let _ = writeln!(
+            out,
+            "mimi_key_packages_available{{user=\"{}\"}} {}",
+            label(user.as_str()),
+            stock.available
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP mimi_key_packages_last_resort_clients Clients per user holding an unexpired last-resort KeyPackage.\n\
+         # TYPE mimi_key_packages_last_resort_clients gauge"
+    );
+    for (user, _, clients) in rows {
+        let _ = writeln!(
+            out,
+            "mimi_key_packages_last_resort_clients{{user=\"{}\"}} {clients}",
+            label(user.as_str())
+        );
+    }
+}
+
+/// A Prometheus label value, escaped.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// A fixed-bucket histogram of durations.

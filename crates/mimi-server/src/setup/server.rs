@@ -156,6 +156,8 @@ pub async fn start(config: &Config, options: Options) -> Result<Running, ServerE
         acked: std::sync::Mutex::default(),
         consent: config.consent,
         identifier: fed::identifier::IdentifierService::new(&config.identifier_query),
+        key_packages: config.key_packages,
+        claim_limits: fed::claim_limits::ClaimLimits::new(&config.key_packages),
         assets: fed::proxy::AssetProxy::new(&config.asset_hosts, &identity)?,
     }));
 
@@ -290,7 +292,8 @@ const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(600);
 /// cap while it runs; a week also covers a hub that was down for days.
 const INBOX_DEDUP_WINDOW_MS: u64 = 7 * 24 * 3600 * 1000;
 
-/// Periodically forgets old notify hashes, expired KeyPackages and expired
+/// Periodically forgets old notify hashes, expired KeyPackages (and claimed
+/// ones past `[key_packages] claimed_ttl_secs`, decisions KP-6) and expired
 /// KeyPackageRef routes, until `stop`.
 async fn maintain(state: AppState, stop: impl std::future::Future<Output = ()>) {
     use mimi_store::Timestamp;
@@ -301,7 +304,10 @@ async fn maintain(state: AppState, stop: impl std::future::Future<Output = ()>) 
         let pruned = store
             .prune_inbox(Timestamp(now.saturating_sub(INBOX_DEDUP_WINDOW_MS)))
             .await;
-        let packages = store.purge_expired_key_packages(Timestamp(now)).await;
+        let claimed_before = now.saturating_sub(state.key_packages.claimed_ttl_ms());
+        let packages = store
+            .purge_expired_key_packages(Timestamp(now), Timestamp(claimed_before))
+            .await;
         let routes = store.purge_key_package_routes(Timestamp(now)).await;
         for (what, result) in [
             ("inbox", pruned),

@@ -53,6 +53,11 @@ pub struct Inner {
     pub(crate) consent: crate::fed::consent::ConsentSettings,
     /// Identifier queries: settings and the per-peer limiter.
     pub(crate) identifier: crate::fed::identifier::IdentifierService,
+    /// KeyPackage claim limits and the claimed KeyPackages' lifetime
+    /// (decisions KP-3, KP-6).
+    pub(crate) key_packages: crate::fed::claim_limits::KeyPackageSettings,
+    /// Claims counted per requester and target (decisions KP-3).
+    pub(crate) claim_limits: crate::fed::claim_limits::ClaimLimits,
     /// proxyDownload: allowed asset hosts and the fetching client.
     pub(crate) assets: crate::fed::proxy::AssetProxy,
 }

@@ -431,6 +431,7 @@ async fn a_token_server_registers_only_with_the_token() {
         registration_token: Some("open sesame".into()),
         consent: Default::default(),
         identifier_query: Default::default(),
+        key_packages: Default::default(),
         asset_hosts: Default::default(),
     };
     let server = mimi_server::start(&config, mimi_server::Options::default())

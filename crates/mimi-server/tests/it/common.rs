@@ -339,6 +339,19 @@ impl Server {
         );
     }
 
+    /// Publishes a last-resort KeyPackage of `user` here.
+    pub async fn publish_last_resort(&self, user: &mut User) {
+        let kp = user.client.last_resort_key_package().unwrap();
+        let body = serde_json::json!({
+            "client": user.id.as_str(),
+            "key_packages": [B64.encode(kp.tls_serialize_detached().unwrap())],
+        });
+        assert_eq!(
+            self.admin_post("/admin/v1/key-packages", body).await,
+            StatusCode::CREATED
+        );
+    }
+
     /// Creates `room` on this (hub) server from `creator`'s new group.
     pub async fn create_room(&self, creator: &mut User, room: &RoomId) {
         let created = creator
@@ -568,27 +581,34 @@ impl User {
         target: &UserId,
         room: &RoomId,
     ) -> KeyMaterialResponse {
+        let (status, body) = home
+            .relay(
+                Endpoint::KeyMaterial,
+                &PathTarget::User(target.clone()),
+                self.key_material_request(target, Some(room)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        KeyMaterialResponse::decode(&body).unwrap()
+    }
+
+    /// Our signed keyMaterial request for `target`'s KeyPackages, for `room`
+    /// or outside any room.
+    pub fn key_material_request(&self, target: &UserId, room: Option<&RoomId>) -> Vec<u8> {
         let cwk = self.client.identity().credential_with_key();
-        let request = KeyMaterialRequestTbs {
+        KeyMaterialRequestTbs {
             requesting_user: self.user_id(),
             target_user: target.clone(),
-            room_id: Some(room.clone()),
+            room_id: room.cloned(),
             acceptable_ciphersuites: vec![CIPHERSUITE.into()],
             required_capabilities: required_capabilities(),
             requester_signature_key: cwk.signature_key,
             requester_credential: cwk.credential,
         }
         .sign(self.client.identity().signer())
-        .unwrap();
-        let (status, body) = home
-            .relay(
-                Endpoint::KeyMaterial,
-                &PathTarget::User(target.clone()),
-                request.encode().unwrap(),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-        KeyMaterialResponse::decode(&body).unwrap()
+        .unwrap()
+        .encode()
+        .unwrap()
     }
 
     /// Sends a commit to the room's hub through our provider and applies the

@@ -42,6 +42,7 @@ async fn a_flooding_peer_gets_429_with_retry_after_and_big_bodies_413() {
         registration_token: None,
         consent: Default::default(),
         identifier_query: Default::default(),
+        key_packages: Default::default(),
         asset_hosts: Default::default(),
     };
     let server = mimi_server::start(&config, mimi_server::Options::default())

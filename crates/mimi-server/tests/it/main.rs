@@ -12,6 +12,7 @@ mod consent_client;
 mod device;
 mod durability;
 mod identifier;
+mod key_packages;
 mod limits;
 mod proxy;
 mod rooms;
