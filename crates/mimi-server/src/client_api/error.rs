@@ -93,8 +93,9 @@ impl ClientError {
         )
     }
 
-    /// A keyMaterial refusal by `by` (a domain: the room's hub, or the
-    /// target's provider), with its own code (decisions KP-2).
+    /// A keyMaterial refusal, with its own code (decisions KP-2): the hub's
+    /// `notAllowed` names `by` (a domain: the hub, when it answered us or
+    /// through us), the claim limit names the target's provider itself.
     pub(crate) fn answered_by(by: &str, refusal: ApiError) -> Self {
         let failure = refusal.failure();
         match refusal {
@@ -102,11 +103,10 @@ impl ClientError {
                 failure,
                 format!("the hub {by} refused ({NOT_ALLOWED}): {detail}"),
             ),
-            ApiError::ClaimLimited(after) => Self::new(
+            ApiError::ClaimLimited { after, detail } => Self::new(
                 failure,
                 format!(
-                    "{by} refused ({CLAIM_LIMITED}): too many KeyPackage claims for this user; \
-                     retry in {} s",
+                    "refused ({CLAIM_LIMITED}): {detail}; retry in {} s",
                     after.as_secs().max(1)
                 ),
             ),

@@ -133,7 +133,13 @@ async fn answer(
                 .metrics
                 .key_package_claims_limited
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            ApiError::ClaimLimited(wait)
+            ApiError::ClaimLimited {
+                after: wait,
+                detail: format!(
+                    "{} limits claims of this user's KeyPackages by one requester",
+                    state.provider().domain()
+                ),
+            }
         })?;
     let cipher_suites = request
         .tbs

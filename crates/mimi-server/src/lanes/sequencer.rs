@@ -626,7 +626,10 @@ fn clone_error(error: &ApiError) -> ApiError {
         ApiError::Forbidden(what) => ApiError::Forbidden(what),
         ApiError::MethodNotAllowed { allow, why } => ApiError::MethodNotAllowed { allow, why },
         ApiError::NotAllowed(what) => ApiError::NotAllowed(what.clone()),
-        ApiError::ClaimLimited(after) => ApiError::ClaimLimited(*after),
+        ApiError::ClaimLimited { after, detail } => ApiError::ClaimLimited {
+            after: *after,
+            detail: detail.clone(),
+        },
         ApiError::Overloaded(after) => ApiError::Overloaded(*after),
         ApiError::RateLimited(after) => ApiError::RateLimited(*after),
         ApiError::Internal(what) => ApiError::Internal(what),

@@ -205,8 +205,13 @@ pub enum ApiError {
     /// Too many KeyPackage claims for one target by this requesting user or
     /// provider in the current window; retry after the given time
     /// (decisions KP-3).
-    #[error("{CLAIM_LIMITED}: too many KeyPackage claims for this user; retry later")]
-    ClaimLimited(Duration),
+    #[error("{CLAIM_LIMITED}: {detail}")]
+    ClaimLimited {
+        /// When the requester may claim again.
+        after: Duration,
+        /// Which provider limits, for the requester to read.
+        detail: String,
+    },
     /// We are overloaded or a dependency is busy; retry after the given time.
     #[error("overloaded")]
     Overloaded(Duration),
@@ -254,7 +259,7 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => Failure::MethodNotAllowed,
             Self::NotAllowed(_) => Failure::NotAllowed,
             Self::RateLimited(after) => Failure::RateLimited(*after),
-            Self::ClaimLimited(after) => Failure::ClaimLimited(*after),
+            Self::ClaimLimited { after, .. } => Failure::ClaimLimited(*after),
             Self::Overloaded(after) => Failure::Unavailable(*after),
             Self::Upstream(_) => Failure::Upstream,
             Self::Store(_) | Self::Internal(_) => Failure::Internal,
@@ -279,9 +284,13 @@ impl ApiError {
                 .strip_prefix(NOT_ALLOWED)
                 .and_then(|rest| rest.strip_prefix(": "))
                 .map(|detail| Self::NotAllowed(detail.chars().take(MAX_DETAIL).collect())),
-            StatusCode::TOO_MANY_REQUESTS if text.starts_with(CLAIM_LIMITED) => Some(
-                Self::ClaimLimited(retry_after.unwrap_or(Duration::from_secs(1))),
-            ),
+            StatusCode::TOO_MANY_REQUESTS => text
+                .strip_prefix(CLAIM_LIMITED)
+                .and_then(|rest| rest.strip_prefix(": "))
+                .map(|detail| Self::ClaimLimited {
+                    after: retry_after.unwrap_or(Duration::from_secs(1)),
+                    detail: detail.chars().take(MAX_DETAIL).collect(),
+                }),
             _ => None,
         }
     }
@@ -436,6 +445,13 @@ mod tests {
 
     use super::*;
 
+    fn limited(secs: u64) -> ApiError {
+        ApiError::ClaimLimited {
+            after: Duration::from_secs(secs),
+            detail: "c.example limits claims of this user's KeyPackages".into(),
+        }
+    }
+
     fn consent_peer(status: StatusCode) -> ConsentError {
         ConsentError::PeerStatus {
             provider: "y.example".into(),
@@ -466,11 +482,7 @@ mod tests {
                 ApiError::NotAllowed("x".into()).into_response(),
                 403,
             ),
-            (
-                "claim limited",
-                ApiError::ClaimLimited(Duration::from_secs(5)).into_response(),
-                429,
-            ),
+            ("claim limited", limited(5).into_response(), 429),
             (
                 "room store",
                 ApiError::from(StoreError::NotFound(Record::Room)).into_response(),
@@ -561,7 +573,7 @@ mod tests {
             ),
             (
                 "c claim limited",
-                ClientError::from(ApiError::ClaimLimited(Duration::ZERO)).into_response(),
+                ClientError::from(limited(0)).into_response(),
                 429,
             ),
             (
@@ -589,14 +601,18 @@ mod tests {
     /// text, status and client-API code (decisions KP-2).
     #[test]
     fn key_material_refusals_survive_a_relay() {
-        for (error, code) in [
+        // The hub that refused is the one we asked; the limit names the
+        // target's provider, which may be further along.
+        for (error, code, who) in [
             (
                 ApiError::NotAllowed("POL-10 client x may not add y".into()),
                 ErrorCode::NotAllowed,
+                "the hub y.example refused (notAllowed): POL-10",
             ),
             (
-                ApiError::ClaimLimited(Duration::from_secs(30)),
+                limited(30),
                 ErrorCode::RateLimited,
+                "refused (claimLimited): c.example limits",
             ),
         ] {
             let status = error.status();
@@ -607,7 +623,7 @@ mod tests {
             assert_eq!(back.status(), status);
             let client = ClientError::from_upstream("y.example", status, &text, None);
             assert_eq!(client.failure.code(), code);
-            assert!(client.message.contains("y.example"), "{}", client.message);
+            assert!(client.message.contains(who), "{}", client.message);
         }
         assert!(ApiError::relayed_refusal(StatusCode::FORBIDDEN, "forbidden: x", None).is_none());
         assert!(

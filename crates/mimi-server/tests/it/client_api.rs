@@ -21,7 +21,7 @@ use crate::common::{Federation, PATIENCE, Server, client_http, client_tls, free_
 use crate::device::{Device, error_code, text};
 
 /// Two providers configured with each other's federation addresses.
-async fn two_providers(fed: &Federation) -> (Server, Server) {
+pub(crate) async fn two_providers(fed: &Federation) -> (Server, Server) {
     let (a_addr, b_addr) = (free_addr(), free_addr());
     let a = fed
         .start_on("a.example", a_addr, &[("b.example", b_addr)])

@@ -4,12 +4,15 @@
 //! addable through its last-resort KeyPackage (decisions KP-1, KP-3, KP-4).
 
 use mimi_client::RoomEvent;
+use mimi_client_api::{ErrorCode, routes};
 use mimi_proto::RoomId;
 use mimi_proto::directory::{Endpoint, PathTarget};
 use mimi_proto::messages::UpdateOutcome;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 
-use crate::common::{Club, User};
+use crate::client_api::two_providers;
+use crate::common::{Club, Federation, User};
+use crate::device::{Device, error_code, text};
 
 /// Sends `user`'s keyMaterial request for `target` (for `room`, or outside
 /// any room) through its provider `home`; the answer's status and text.
@@ -166,4 +169,72 @@ async fn a_peer_user_asking_a_thousand_times_is_limited_and_the_last_resort_keep
             })
             .await;
     }
+}
+
+/// Through the client API a refused claim says who refused, with its code:
+/// the hub's `not_allowed` passed on by the member's own provider, and the
+/// target provider's `rate_limited` with `Retry-After` passed on by the hub
+/// (decisions KP-2).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_client_api_says_who_refused_a_claim() {
+    let fed = Federation::new();
+    let (a, b) = two_providers(&fed).await;
+    let mut alice = Device::new("mimi://a.example/d/alice/laptop", &a);
+    let mut bob = Device::new("mimi://b.example/d/bob/phone", &b);
+    let mut carol = Device::new("mimi://b.example/d/carol/phone", &b);
+    alice.register(0).await;
+    bob.register(1).await;
+    carol.register(12).await;
+    let room = RoomId::parse("mimi://a.example/r/lunch").unwrap();
+    alice.create_room(&room).await;
+    let kps = alice.claim(&bob.user(), &room).await;
+    let out = alice
+        .client
+        .add_user(&room, &bob.user(), None, kps)
+        .unwrap();
+    let outcome = alice.commit(&room, &out).await;
+    assert!(
+        matches!(outcome, UpdateOutcome::Success { .. }),
+        "{outcome:?}"
+    );
+    bob.sync_until(|events| events.iter().any(|e| matches!(e, RoomEvent::Joined { .. })))
+        .await;
+
+    // Bob is a plain member: the hub (a.example) refuses, b.example says so.
+    let request = bob.key_material_request(&bob.user(), &carol.user(), &room);
+    let (status, body) = bob
+        .mimi("keyMaterial", carol.user().as_str(), request)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{}", text(&body));
+    assert_eq!(error_code(&body), ErrorCode::NotAllowed);
+    assert!(
+        text(&body).contains("the hub a.example refused (notAllowed): POL-10"),
+        "{}",
+        text(&body)
+    );
+
+    // Alice, the admin, may claim Carol's KeyPackages ten times an hour;
+    // b.example refuses the eleventh, and a.example passes that on.
+    for _ in 0..10 {
+        assert_eq!(alice.claim(&carol.user(), &room).await.len(), 1);
+    }
+    let request = alice.key_material_request(&alice.user(), &carol.user(), &room);
+    let response = alice
+        .signed(
+            Method::POST,
+            &routes::mimi("keyMaterial", carol.user().as_str()),
+            request,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    let body = response.bytes().await.unwrap();
+    assert_eq!(error_code(&body), ErrorCode::RateLimited);
+    assert!(
+        text(&body).contains("refused (claimLimited): b.example limits claims"),
+        "{}",
+        text(&body)
+    );
 }
