@@ -9,7 +9,7 @@ use mimi_client_api::routes;
 use mimi_client_api::{Base64, ErrorCode, EventsPage, KeyPackageCount};
 use mimi_policy::Preset;
 use mimi_proto::components::ParticipantId;
-use mimi_proto::messages::{FanoutMessage, UpdateOutcome};
+use mimi_proto::messages::FanoutMessage;
 use mimi_proto::mls_profile::CIPHERSUITE;
 use mimi_proto::{RoomId, UserId, WireMessage as _};
 use openmls_basic_credential::SignatureKeyPair;
@@ -61,19 +61,8 @@ async fn a_hub_user_and_a_follower_user_share_a_room_through_the_client_api() {
         "one of Bob's two KeyPackages was claimed"
     );
 
-    let out = alice
-        .client
-        .add_user(&room, &bob.user(), None, kps)
-        .unwrap();
-    let outcome = alice.commit(&room, &out).await;
-    assert!(
-        matches!(outcome, UpdateOutcome::Success { .. }),
-        "{outcome:?}"
-    );
-
     // The Welcome reaches Bob's provider, which makes Bob a local member.
-    bob.sync_until(|events| events.iter().any(|e| matches!(e, RoomEvent::Joined { .. })))
-        .await;
+    alice.add(&room, &mut bob, kps).await;
 
     let hello = bob.send_text(&room, "hello alice").await;
     let events = alice.sync_until(|e| received(e).contains(&hello)).await;

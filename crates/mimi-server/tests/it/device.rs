@@ -266,6 +266,23 @@ impl Device {
         response.outcome
     }
 
+    /// Adds `joiner`'s user with the claimed `kps` in one commit, which must
+    /// succeed, and waits until `joiner` has joined.
+    pub async fn add(&mut self, room: &RoomId, joiner: &mut Device, kps: Vec<KeyPackage>) {
+        let out = self
+            .client
+            .add_user(room, &joiner.user(), None, kps)
+            .unwrap();
+        let outcome = self.commit(room, &out).await;
+        assert!(
+            matches!(outcome, UpdateOutcome::Success { .. }),
+            "{outcome:?}"
+        );
+        joiner
+            .sync_until(|events| events.iter().any(|e| matches!(e, RoomEvent::Joined { .. })))
+            .await;
+    }
+
     pub async fn send_text(&mut self, room: &RoomId, text_: &str) -> mimi_content::MessageId {
         let out = self.client.send_text(room, text_).unwrap();
         let body = out.submit_request().unwrap().encode().unwrap();

@@ -188,17 +188,7 @@ async fn the_client_api_says_who_refused_a_claim() {
     let room = RoomId::parse("mimi://a.example/r/lunch").unwrap();
     alice.create_room(&room).await;
     let kps = alice.claim(&bob.user(), &room).await;
-    let out = alice
-        .client
-        .add_user(&room, &bob.user(), None, kps)
-        .unwrap();
-    let outcome = alice.commit(&room, &out).await;
-    assert!(
-        matches!(outcome, UpdateOutcome::Success { .. }),
-        "{outcome:?}"
-    );
-    bob.sync_until(|events| events.iter().any(|e| matches!(e, RoomEvent::Joined { .. })))
-        .await;
+    alice.add(&room, &mut bob, kps).await;
 
     // Bob is a plain member: the hub (a.example) refuses, b.example says so.
     let request = bob.key_material_request(&bob.user(), &carol.user(), &room);
