@@ -632,6 +632,31 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// A peer's refusal text is read, never trusted to be well formed:
+        /// any text under any status gives an answer or `None`, a refusal's
+        /// detail comes back whole (up to the cap), and nothing panics.
+        #[test]
+        fn any_peer_text_is_read_without_panicking(
+            status in proptest::sample::select(vec![403u16, 429, 400, 502]),
+            text in ".{0,600}",
+            detail in "[ -~]{0,300}",
+        ) {
+            let status = StatusCode::from_u16(status).expect("a valid status");
+            let _ = ApiError::relayed_refusal(status, &text, None);
+            for error in [
+                ApiError::NotAllowed(detail.clone()),
+                ApiError::ClaimLimited { after: Duration::from_secs(1), detail: detail.clone() },
+            ] {
+                let back = ApiError::relayed_refusal(error.status(), &error.public_text(), None);
+                proptest::prop_assert_eq!(
+                    back.map(|b| b.public_text()),
+                    Some(error.public_text())
+                );
+            }
+        }
+    }
+
     /// The domain errors answer the same status on the client and the admin
     /// API.
     #[test]
