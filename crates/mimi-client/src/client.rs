@@ -19,7 +19,8 @@ use crate::client_room::{ClientRoom, History, RoomStatus, StoredMessage};
 use crate::error::ClientError;
 use crate::identity::Identity;
 use crate::policy::committed_state;
-use crate::store::{Batch, MessageRow, RoomRow, Store};
+use crate::storage::{Batch, MessageRow, RoomRow, Storage};
+use crate::store::SqliteStore;
 
 /// The time source. Tests control it; everything else uses [`SystemClock`].
 pub trait Clock: Send + Sync {
@@ -49,7 +50,7 @@ pub struct Client {
     pub(crate) identity: Identity,
     pub(crate) provider: OpenMlsRustCrypto,
     pub(crate) rooms: BTreeMap<RoomId, ClientRoom>,
-    store: Option<Store>,
+    store: Option<Box<dyn Storage>>,
     /// OpenMLS's records as last written to the store: each operation writes
     /// only what differs.
     saved: HashMap<Vec<u8>, Vec<u8>>,
@@ -87,7 +88,7 @@ impl Client {
     /// [`ClientError::Storage`] if it cannot be written, or the errors of
     /// [`Identity::generate`].
     pub fn create(home: &Path, client: ClientId) -> Result<Self, ClientError> {
-        let mut store = Store::open(home)?;
+        let mut store: Box<dyn Storage> = Box::new(SqliteStore::open(home)?);
         if store.load()?.meta.contains_key(META_CLIENT) {
             return Err(ClientError::State("home already holds a client"));
         }
@@ -115,7 +116,7 @@ impl Client {
     /// [`ClientError::State`] if `home` holds no client,
     /// [`ClientError::Storage`] if the database is unreadable or inconsistent.
     pub fn open(home: &Path) -> Result<Self, ClientError> {
-        let mut store = Store::open(home)?;
+        let mut store: Box<dyn Storage> = Box::new(SqliteStore::open(home)?);
         let loaded = store.load()?;
         let corrupt = |what: &str| ClientError::Storage(format!("stored {what} is invalid"));
         let client_bytes = loaded
@@ -206,7 +207,11 @@ impl Client {
         Ok(me)
     }
 
-    fn assemble(identity: Identity, provider: OpenMlsRustCrypto, store: Option<Store>) -> Self {
+    fn assemble(
+        identity: Identity,
+        provider: OpenMlsRustCrypto,
+        store: Option<Box<dyn Storage>>,
+    ) -> Self {
         Self {
             identity,
             provider,

@@ -11,7 +11,7 @@ use mimi_proto::components::{ParticipantId, RoomMetaData};
 use mimi_proto::messages::Frank;
 use mimi_proto::{ClientId, RoomId, UserId};
 
-use crate::policy::client_of;
+use mimi_mls::client_of;
 
 /// Where a room stands for this client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -17,9 +17,10 @@ use mimi_proto::messages::crypto::external_sender_key;
 use crate::client::Client;
 use crate::client_room::{ClientRoom, History, RoomStatus};
 use crate::error::ClientError;
-use crate::policy::{committed_state, context, external_sender_credential, server_claims};
-use crate::room::{create_group, export_for_hub};
-use crate::store::Batch;
+use crate::policy::{committed_state, context};
+use crate::storage::Batch;
+use mimi_mls::member::{create_group, export_for_hub};
+use mimi_mls::{external_sender_credential, server_claims};
 
 /// What the hub needs to start tracking a new room.
 #[derive(Debug)]

@@ -54,9 +54,23 @@ impl From<mimi_policy::Rejection> for ClientError {
     }
 }
 
-impl From<sqlx::Error> for ClientError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Storage(e.to_string())
+impl From<mimi_mls::Error> for ClientError {
+    /// A group, sender or proposal the bridge could not read: for a client,
+    /// an identity that is not a mimi one is malformed input.
+    fn from(e: mimi_mls::Error) -> Self {
+        use mimi_mls::Error as E;
+        match e {
+            E::Malformed(what) | E::NotMimiIdentity(what) => Self::Malformed(what),
+            E::Denied(denial) => Self::Denied(Box::new(mimi_policy::Rejection {
+                denial: *denial,
+                proposal: None,
+            })),
+            E::NoUser => Self::NoUser,
+            E::Crypto(e) => Self::Crypto(e),
+            E::Mls(e) => Self::Mls(e),
+            E::Internal(what) => Self::Internal(what),
+            _ => Self::Internal("unknown bridge error"),
+        }
     }
 }
 

@@ -1,12 +1,6 @@
 //! Entry points for cargo-fuzz targets (`fuzz/fuzz_targets/client_*.rs`).
 //! Each must return normally for every input: a panic is a bug.
 
-/// Parses arbitrary bytes as a commit `MLSMessage` (the proposal-list reader
-/// receivers run on every commit).
-pub fn parse_commit(data: &[u8]) {
-    let _ = crate::parse::parse_commit(data);
-}
-
 /// Feeds arbitrary bytes to a fresh client as each kind of fanned-out event.
 pub fn process_event(data: &[u8]) {
     use crate::events::Incoming;

@@ -28,10 +28,11 @@ use crate::error::ClientError;
 use crate::events::RoomEvent;
 use crate::policy::{
     self, committed_state, committed_state_without, components_of, context, member_of,
-    server_claims,
 };
-use crate::room::{OutgoingCommit, join_config, join_external};
-use crate::store::Batch;
+use crate::storage::Batch;
+use mimi_mls::OutgoingCommit;
+use mimi_mls::member::{join_config, join_external};
+use mimi_mls::server_claims;
 
 /// A GroupInfoRequest in flight, with the HPKE key that opens the answer.
 pub struct GroupInfoAsk {

@@ -18,8 +18,9 @@ use crate::client_room::RoomStatus;
 use crate::error::ClientError;
 use crate::events::OutgoingProposals;
 use crate::membership::effective_state;
-use crate::policy::{self, client_of, context};
-use crate::store::Batch;
+use crate::policy::{self, context};
+use crate::storage::Batch;
+use mimi_mls::client_of;
 
 impl Client {
     /// Proposes to leave `room`: the bundle for the hub's `update` endpoint.

@@ -27,10 +27,12 @@
 //! - `process`: incoming commits, proposals, Welcomes; `messages`:
 //!   application messages; `content_rules`: policy-content B.11;
 //!   [`franking`]: frank verification.
-//! - `policy`: OpenMLS ↔ `mimi-policy`; `parse`: a commit's proposal list.
-//! - `retry`: resync and retry on `wrongEpoch`; `store`: SQLite; `wire`:
+//! - `policy`: the client's side of the OpenMLS ↔ `mimi-policy` bridge
+//!   (`mimi-mls`; a commit's bytes are read by `mimi_proto::messages::parse_commit`).
+//! - `retry`: resync and retry on `wrongEpoch`; `storage`: what is kept and
+//!   the trait that keeps it; `store`: its SQLite implementation (the only
+//!   module with I/O); `wire`:
 //!   protocol bodies to send (`update`, `submitMessage`) and `/notify` input.
-//! - [`room`]: the low-level group functions the hub's tests use.
 
 #![forbid(unsafe_code)]
 
@@ -43,16 +45,14 @@ mod events;
 pub mod franking;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod identity;
 mod join;
 mod leave;
 mod membership;
 mod messages;
-mod parse;
 mod policy;
 mod process;
 mod retry;
-pub mod room;
+mod storage;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -66,10 +66,8 @@ pub use events::{
     DiscardReason, FrankError, FrankStatus, Incoming, OutgoingMessage, OutgoingProposals,
     ReceivedMessage, RoomEvent,
 };
-pub use identity::Identity;
 pub use join::GroupInfoAsk;
-pub use policy::client_of;
+pub use mimi_mls::{Identity, OutgoingCommit, client_of, identity};
 pub use process::Processed;
 pub use retry::{Retried, RetryError};
-pub use room::OutgoingCommit;
 pub use store::DATABASE_FILE;

@@ -25,9 +25,10 @@ use mimi_proto::components::{
 use crate::client::Client;
 use crate::client_room::{ClientRoom, RoomStatus};
 use crate::error::ClientError;
-use crate::policy::{self, client_of, context, member_of};
-use crate::room::{OutgoingCommit, outgoing};
-use crate::store::Batch;
+use crate::policy::{self, context, member_of};
+use crate::storage::Batch;
+use mimi_mls::member::outgoing;
+use mimi_mls::{OutgoingCommit, client_of};
 
 impl Client {
     /// Adds `user` with all of their clients (one KeyPackage each) in one
@@ -348,7 +349,7 @@ impl Client {
                 proposals,
             },
         )?;
-        let updates = policy::app_data_updates(&r.group, &staged);
+        let updates = mimi_mls::app_data_updates(staged.component_updates());
 
         let mls_app_data: Vec<MlsProposal> = app_data.iter().map(to_mls).collect();
         let mut builder = r

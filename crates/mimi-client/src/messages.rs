@@ -26,9 +26,9 @@ use crate::events::{
     DiscardReason, FrankError, FrankStatus, OutgoingMessage, ReceivedMessage, RoomEvent,
 };
 use crate::franking::verify_frank;
-use crate::policy::client_of;
 use crate::process::protocol_message;
-use crate::store::Batch;
+use crate::storage::Batch;
+use mimi_mls::client_of;
 
 impl Client {
     /// A content builder for `room` with our user as sender: finish it with
@@ -178,7 +178,7 @@ impl Client {
         stored.frank = frank;
         let m = &*stored;
         let batch = Batch {
-            messages: vec![crate::store::MessageRow {
+            messages: vec![crate::storage::MessageRow {
                 room: room.as_str().to_owned(),
                 seq: i64::try_from(m.seq).unwrap_or(i64::MAX),
                 message_id: m.message_id.as_bytes().to_vec(),

@@ -20,7 +20,8 @@ use crate::client_room::{ClientRoom, RoomStatus};
 use crate::error::ClientError;
 use crate::events::{Incoming, RoomEvent};
 use crate::policy::{self, committed_state, context};
-use crate::store::Batch;
+use crate::storage::Batch;
+use mimi_mls::RoomGroup as _;
 
 /// What [`Client::process_batch`] did.
 #[derive(Debug, Default)]
@@ -289,7 +290,7 @@ impl Client {
         // any) lost. Judge it before applying anything.
         let commit = policy::commit_from_bytes(&r.group, bytes)?;
         let judged = r.state.evaluate_commit(&context(timestamp), &commit)?;
-        let updates = policy::app_data_updates(&r.group, &judged);
+        let updates = mimi_mls::app_data_updates(judged.component_updates());
         let staged = match content {
             ProcessedMessageContent::StagedCommitMessage(staged) => {
                 if updates.is_some() {
@@ -404,10 +405,7 @@ impl Client {
         }
         let mut proposals = policy::pending_proposals(&r.group)?;
         for qp in &queued {
-            proposals.push(mimi_policy::Proposal::new(
-                policy::queued_actor(&r.group, qp)?,
-                policy::change(&r.group, qp.proposal(), qp.sender())?,
-            ));
+            proposals.push(r.group.policy_proposal(qp)?);
         }
         if let Err(rejection) = r.state.evaluate_proposals(&context(timestamp), &proposals) {
             return Ok(vec![RoomEvent::ProposalsRefused {

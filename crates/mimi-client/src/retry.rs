@@ -9,7 +9,7 @@ use mimi_proto::messages::UpdateOutcome;
 use crate::client::Client;
 use crate::error::ClientError;
 use crate::events::{Incoming, RoomEvent};
-use crate::room::OutgoingCommit;
+use mimi_mls::OutgoingCommit;
 
 /// How a retried commit ended.
 #[derive(Debug)]

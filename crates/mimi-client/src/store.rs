@@ -1,6 +1,7 @@
 //! The client's home directory: one SQLite database (`client.db`) holding the
 //! identity, OpenMLS's key/value records, the room list, the message history
-//! and the event cursor. Every operation ends with one transaction that
+//! and the event cursor, behind the [`Storage`] trait (the only module of the
+//! client that does I/O). Every operation ends with one transaction that
 //! writes what changed, so a restart resumes exactly where the last
 //! completed operation left off (decision CL-1).
 //!
@@ -9,7 +10,6 @@
 //! its futures are driven here with a plain `block_on`: no runtime is needed,
 //! and calling from inside one (e.g. a CLI on tokio) does not panic.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use futures::executor::block_on;
@@ -17,6 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Connection as _, Row as _, SqliteConnection};
 
 use crate::error::ClientError;
+use crate::storage::{Batch, Loaded, MessageRow, RoomRow, Storage};
 
 /// The database file inside the home directory.
 pub const DATABASE_FILE: &str = "client.db";
@@ -36,72 +37,18 @@ const SCHEMA: &[&str] = &[
      PRIMARY KEY (room, seq))",
 ];
 
-/// One room row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RoomRow {
-    pub room: String,
-    pub group_id: Vec<u8>,
-    pub status: i64,
-    pub created_ms: i64,
-}
-
-/// One history row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct MessageRow {
-    pub room: String,
-    pub seq: i64,
-    pub message_id: Vec<u8>,
-    pub sender: String,
-    pub timestamp: i64,
-    pub content: Vec<u8>,
-    pub frank: Option<Vec<u8>>,
-    pub own: bool,
-    pub wire_hash: Option<Vec<u8>>,
-}
-
-/// What one operation changed, written in one transaction.
-#[derive(Debug, Default)]
-pub(crate) struct Batch {
-    pub kv_put: Vec<(Vec<u8>, Vec<u8>)>,
-    pub kv_delete: Vec<Vec<u8>>,
-    pub meta: Vec<(&'static str, Vec<u8>)>,
-    pub rooms: Vec<RoomRow>,
-    pub rooms_delete: Vec<String>,
-    pub messages: Vec<MessageRow>,
-}
-
-impl Batch {
-    pub fn is_empty(&self) -> bool {
-        self.kv_put.is_empty()
-            && self.kv_delete.is_empty()
-            && self.meta.is_empty()
-            && self.rooms.is_empty()
-            && self.rooms_delete.is_empty()
-            && self.messages.is_empty()
-    }
-}
-
-/// Everything stored, as read at open.
-#[derive(Debug, Default)]
-pub(crate) struct Loaded {
-    pub meta: HashMap<String, Vec<u8>>,
-    pub kv: HashMap<Vec<u8>, Vec<u8>>,
-    pub rooms: Vec<RoomRow>,
-    pub messages: Vec<MessageRow>,
-}
-
 /// An open client database.
-pub(crate) struct Store {
+pub(crate) struct SqliteStore {
     conn: SqliteConnection,
 }
 
-impl std::fmt::Debug for Store {
+impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").finish_non_exhaustive()
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
     }
 }
 
-impl Store {
+impl SqliteStore {
     /// Opens (creating if needed) the database in `home`.
     ///
     /// # Errors
@@ -151,12 +98,14 @@ impl Store {
         })
         .transpose()
     }
+}
 
+impl Storage for SqliteStore {
     /// Reads everything.
     ///
     /// # Errors
     /// [`ClientError::Storage`] if the database cannot be read.
-    pub fn load(&mut self) -> Result<Loaded, ClientError> {
+    fn load(&mut self) -> Result<Loaded, ClientError> {
         block_on(async {
             let mut out = Loaded::default();
             for r in sqlx::query("SELECT key, value FROM meta")
@@ -211,7 +160,7 @@ impl Store {
     ///
     /// # Errors
     /// [`ClientError::Storage`]; the database is then unchanged.
-    pub fn commit(&mut self, batch: &Batch) -> Result<(), ClientError> {
+    fn commit(&mut self, batch: &Batch) -> Result<(), ClientError> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -283,8 +232,16 @@ impl Store {
     }
 }
 
+impl From<sqlx::Error> for ClientError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Storage(e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use proptest::prelude::*;
 
     use super::*;
@@ -329,7 +286,7 @@ mod tests {
             cursor in any::<u64>(),
         ) {
             let dir = tempfile::tempdir().unwrap();
-            let mut store = Store::open(dir.path()).unwrap();
+            let mut store = SqliteStore::open(dir.path()).unwrap();
             let mut unique = HashMap::new();
             for m in messages {
                 unique.insert(m.seq, m);
@@ -345,7 +302,7 @@ mod tests {
                 })
                 .unwrap();
             drop(store);
-            let loaded = Store::open(dir.path()).unwrap().load().unwrap();
+            let loaded = SqliteStore::open(dir.path()).unwrap().load().unwrap();
             prop_assert_eq!(loaded.kv, kv);
             prop_assert_eq!(loaded.messages, messages);
             prop_assert_eq!(loaded.meta.get("cursor"), Some(&cursor.to_be_bytes().to_vec()));
@@ -355,7 +312,7 @@ mod tests {
     #[test]
     fn batch_is_atomic_and_survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
         store
             .commit(&Batch {
                 kv_put: vec![
@@ -379,7 +336,7 @@ mod tests {
             })
             .unwrap();
         drop(store);
-        let mut store = Store::open(dir.path()).unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
         let loaded = store.load().unwrap();
         assert_eq!(loaded.kv.len(), 1);
         assert_eq!(loaded.kv.get(b"k2".as_slice()), Some(&b"v2".to_vec()));
@@ -394,14 +351,14 @@ mod tests {
     fn any_directory_name_works() {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("a home?#with spaces");
-        Store::open(&home).unwrap();
+        SqliteStore::open(&home).unwrap();
         assert!(home.join(DATABASE_FILE).exists());
     }
 
     #[test]
     fn newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
         store
             .commit(&Batch {
                 meta: vec![("schema", 99i64.to_be_bytes().to_vec())],
@@ -410,7 +367,7 @@ mod tests {
             .unwrap();
         drop(store);
         assert!(matches!(
-            Store::open(dir.path()),
+            SqliteStore::open(dir.path()),
             Err(ClientError::Storage(_))
         ));
     }

@@ -784,7 +784,7 @@ fn a_commit_that_breaks_policy_is_refused_by_receivers() {
             ..
         } = &mut net.clients[bob];
         let r = rooms.get_mut(&room).unwrap();
-        crate::room::add_members(provider, identity, &mut r.group, vec![kp]).unwrap()
+        mimi_mls::member::add_members(provider, identity, &mut r.group, vec![kp]).unwrap()
     };
     net.commit(bob, &out);
     let before = net.clients[alice].room(&room).unwrap().epoch();

@@ -3,48 +3,16 @@
 //! (`/notify` FanoutMessages). The transport is the caller's; these only
 //! change representation.
 
-use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
-use openmls::prelude::{MlsMessageBodyIn, MlsMessageIn, MlsMessageOut, ProtocolVersion};
+use openmls::prelude::{MlsMessageIn, MlsMessageOut, ProtocolVersion};
 
 use mimi_proto::components::ParticipantId;
 use mimi_proto::messages::{
-    ApplicationMessage, CommitMessage, FanoutEvent, FanoutMessage, GroupInfoOption,
-    HandshakeBundle, ProposalMessage, RatchetTreeOption, SubmitMessageRequest, UpdateRequest,
+    ApplicationMessage, FanoutEvent, FanoutMessage, HandshakeBundle, ProposalMessage,
+    RatchetTreeOption, SubmitMessageRequest, UpdateRequest,
 };
 
 use crate::error::ClientError;
 use crate::events::{Incoming, OutgoingMessage, OutgoingProposals};
-use crate::room::OutgoingCommit;
-
-impl OutgoingCommit {
-    /// The `update` request body: the commit, its Welcome, the full GroupInfo,
-    /// and `distributionService` as the tree option (the hub tracks the tree
-    /// from the handshakes it validates).
-    ///
-    /// # Errors
-    /// [`ClientError::Internal`] if our own objects do not re-read.
-    pub fn update_request(&self) -> Result<UpdateRequest, ClientError> {
-        let welcome = match &self.welcome {
-            Some(w) => match reread(w)?.extract() {
-                MlsMessageBodyIn::Welcome(w) => Some(Box::new(w)),
-                _ => return Err(ClientError::Internal("Welcome is not a Welcome")),
-            },
-            None => None,
-        };
-        let MlsMessageBodyIn::GroupInfo(group_info) = reread(&self.group_info)?.extract() else {
-            return Err(ClientError::Internal("GroupInfo is not a GroupInfo"));
-        };
-        Ok(UpdateRequest {
-            bundle: HandshakeBundle::Commit {
-                commit: CommitMessage::try_from(reread(&self.commit)?)
-                    .map_err(|_| ClientError::Internal("commit is not a commit"))?,
-                welcome,
-                group_info_option: GroupInfoOption::Full(Box::new(group_info)),
-                ratchet_tree_option: RatchetTreeOption::DistributionService,
-            },
-        })
-    }
-}
 
 impl OutgoingProposals {
     /// The `update` request body for this bundle.
@@ -149,9 +117,5 @@ impl<T: tls_codec::Serialize> SerializeDyn for T {
 }
 
 fn reread(message: &MlsMessageOut) -> Result<MlsMessageIn, ClientError> {
-    let bytes = message
-        .tls_serialize_detached()
-        .map_err(|_| ClientError::Internal("message does not encode"))?;
-    MlsMessageIn::tls_deserialize_exact(bytes)
-        .map_err(|_| ClientError::Internal("message does not decode"))
+    Ok(mimi_mls::member::reread(message)?)
 }

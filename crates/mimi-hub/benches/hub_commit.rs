@@ -10,9 +10,9 @@
 mod support;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use mimi_client::Identity;
-use mimi_client::room::OutgoingCommit;
 use mimi_hub::{CommitBundle, Hub, Room, group_id_of};
+use mimi_mls::Identity;
+use mimi_mls::OutgoingCommit;
 use openmls::component::ComponentData;
 use openmls::framing::ProcessedMessageContent;
 use openmls::group::PublicGroup;

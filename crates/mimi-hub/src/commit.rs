@@ -2,22 +2,21 @@
 
 use std::collections::BTreeSet;
 
-use openmls::component::ComponentData;
 use openmls::framing::{ProcessedMessageContent, ProtocolMessage};
 use openmls::group::StagedCommit;
 use openmls::messages::proposals_in::ProposalOrRefIn;
 use openmls::prelude::tls_codec::Serialize as _;
 use openmls::prelude::{ContentType, MlsMessageBodyIn, MlsMessageIn, Sender, WireFormat};
 
-use mimi_policy::{Actor, Commit, Context, Proposal};
+use mimi_mls::{RoomGroup as _, claims_of, client_of};
+use mimi_policy::{Actor, Context};
+use mimi_proto::messages::parse_commit;
 use mimi_proto::{ClientId, ProviderId};
 
 use crate::error::HubError;
 use crate::fanout::{Delivery, Event};
 use crate::hub::Hub;
-use crate::parse::parse_commit;
-use crate::policy::{actor_of, change_of, change_of_in, claims_of};
-use crate::room::{Room, client_of};
+use crate::room::Room;
 use crate::tree::ratchet_tree_bytes;
 
 /// A commit as it arrives in a `HandshakeBundle` (protocol-06 §5.3).
@@ -100,9 +99,10 @@ impl Room {
 
         // The commit's proposals, in order, with their senders, as the policy
         // engine sees them (re-read from the now verified bytes).
-        let parsed = parse_commit(&commit_bytes)?;
+        let parsed = parse_commit(&commit_bytes).map_err(mimi_mls::Error::from)?;
         let joiner = match (&sender, &parsed.path_leaf) {
-            (Sender::NewMemberCommit, Some((signature_key, credential))) => {
+            (Sender::NewMemberCommit, Some(leaf)) => {
+                let (signature_key, credential) = (&leaf.signature_key, &leaf.credential);
                 // 7. An external commit must come from a client that fetched the
                 // GroupInfo, with the key it signed that request with (§5.6).
                 let (client, claims) = claims_of(credential)?;
@@ -114,7 +114,11 @@ impl Room {
                         "external commit signed with another key than the GroupInfo request".into(),
                     ));
                 }
-                Some((client, claims, pending.join_code.clone()))
+                Some(Actor::Joiner {
+                    client,
+                    claims,
+                    join_code: pending.join_code.clone(),
+                })
             }
             (Sender::NewMemberCommit, None) => {
                 return Err(HubError::Malformed(
@@ -123,58 +127,29 @@ impl Room {
             }
             _ => None,
         };
-        let committer = actor_of(&self.group, &sender, joiner)?;
-        let committer_client = match &committer {
-            Actor::Client(c) | Actor::Joiner { client: c, .. } => Some(c.clone()),
-            Actor::Server { .. } => None,
-        };
         let queued = self
             .group
             .queued_proposals(&self.storage)
             .map_err(|_| HubError::Internal("reading queued proposals failed"))?;
-        let mut proposals = Vec::with_capacity(parsed.proposals.len());
-        for p in &parsed.proposals {
-            proposals.push(match p {
-                ProposalOrRefIn::Proposal(inline) => Proposal::new(
-                    committer.clone(),
-                    change_of_in(&self.group, inline, committer_client.as_ref())?,
-                ),
-                ProposalOrRefIn::Reference(reference) => {
-                    let (_, qp) = queued
-                        .iter()
-                        .find(|(r, _)| r == reference.as_ref())
-                        .ok_or(HubError::Malformed("commit references an unknown proposal"))?;
-                    let sender = actor_of(&self.group, qp.sender(), None)?;
-                    let sender_client = match &sender {
-                        Actor::Client(c) => Some(c.clone()),
-                        _ => None,
-                    };
-                    Proposal::new(
-                        sender,
-                        change_of(&self.group, qp.proposal(), sender_client.as_ref())?,
-                    )
-                }
-            });
-        }
+        let commit = self.group.policy_commit(&parsed, joiner, |reference| {
+            queued
+                .iter()
+                .find(|(r, _)| r == reference)
+                .map(|(_, qp)| qp)
+        })?;
 
         // 6. The room policy, against the committed state: authorization, the
         // exclusivity rules and the post-commit invariants. It also computes
         // the new component data, which must be exactly what the committer put
         // in the GroupContext (checked below through the GroupInfo).
         let ctx = Context::new(now / 1000, hub.envelope());
-        let verdict = self
-            .committed
-            .evaluate_commit(
-                &ctx,
-                &Commit {
-                    committer,
-                    proposals,
-                },
-            )
-            .map_err(|r| HubError::Denied {
-                proposal: r.proposal.and_then(|i| proposal_ref(&parsed.proposals, i)),
-                denial: Box::new(r.denial),
-            })?;
+        let verdict =
+            self.committed
+                .evaluate_commit(&ctx, &commit)
+                .map_err(|r| HubError::Denied {
+                    proposal: r.proposal.and_then(|i| proposal_ref(&parsed.proposals, i)),
+                    denial: Box::new(r.denial),
+                })?;
         let staged: StagedCommit = match processed.into_content() {
             ProcessedMessageContent::StagedCommitMessage(staged) => {
                 if !verdict.component_updates().is_empty() {
@@ -185,18 +160,9 @@ impl Room {
                 *staged
             }
             ProcessedMessageContent::UnresolvedAppDataCommit(unresolved) => {
-                let mut updater = self.group.app_data_dictionary_updater();
-                for update in verdict.component_updates() {
-                    match &update.data {
-                        Some(data) => updater.set(ComponentData::from_parts(
-                            update.component_id.0,
-                            data.clone().into(),
-                        )),
-                        None => updater.remove(&update.component_id.0),
-                    }
-                }
+                let updates = mimi_mls::app_data_updates(verdict.component_updates());
                 self.group
-                    .stage_app_data_commit(crypto, *unresolved, updater.changes())
+                    .stage_app_data_commit(crypto, *unresolved, updates)
                     .map_err(|e| HubError::InvalidMls {
                         refs: Vec::new(),
                         reason: e.to_string(),

@@ -69,6 +69,30 @@ impl HubError {
     }
 }
 
+impl From<mimi_mls::Error> for HubError {
+    /// A group, sender or proposal the bridge could not read: an identity
+    /// that is not a mimi one is refused as `notAllowed`.
+    fn from(e: mimi_mls::Error) -> Self {
+        use mimi_mls::Error as E;
+        match e {
+            E::Malformed(what) => Self::Malformed(what),
+            E::NotMimiIdentity(what) => Self::NotAllowed(what.into()),
+            E::Denied(denial) => Self::Denied {
+                denial,
+                proposal: None,
+            },
+            E::NoUser => Self::NotAllowed("client id names no user".into()),
+            E::Mls(reason) => Self::InvalidMls {
+                refs: Vec::new(),
+                reason,
+            },
+            E::Crypto(_) => Self::Internal("a crypto primitive failed"),
+            E::Internal(what) => Self::Internal(what),
+            _ => Self::Internal("unknown bridge error"),
+        }
+    }
+}
+
 /// The protocol-level answer for an error (protocol-06 §5.3 `UpdateResponseCode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpdateCode {

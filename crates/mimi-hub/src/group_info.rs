@@ -13,7 +13,6 @@ use mimi_proto::mls_profile::CIPHERSUITE;
 
 use crate::error::HubError;
 use crate::hub::Hub;
-use crate::policy::claims_of;
 use crate::room::Room;
 
 impl Room {
@@ -35,7 +34,7 @@ impl Room {
             .verify(hub.crypto())
             .map_err(|_| HubError::Malformed("GroupInfoRequest signature does not verify"))?;
         let tbs = &request.tbs;
-        let (client, claims) = claims_of(&tbs.requesting_credential)?;
+        let (client, claims) = mimi_mls::claims_of(&tbs.requesting_credential)?;
         let code = (!tbs.joining_code.is_empty()).then_some(tbs.joining_code.as_slice());
         let material = match self.join_material(
             hub.crypto(),

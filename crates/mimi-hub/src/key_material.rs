@@ -9,7 +9,8 @@ use mimi_proto::{ClientId, UserId};
 
 use crate::error::HubError;
 use crate::hub::Hub;
-use crate::room::{Room, client_of};
+use crate::room::Room;
+use mimi_mls::client_of;
 
 impl Room {
     /// Whether `requester`, whose request was signed with `signature_key`,

@@ -10,15 +10,15 @@ use openmls::group::QueuedProposal;
 use openmls::prelude::tls_codec::Serialize as _;
 use openmls::prelude::{ContentType, MlsMessageIn, WireFormat};
 
-use mimi_policy::{Actor, Context, Proposal};
+use mimi_policy::Context;
 use mimi_proto::ClientId;
 
 use crate::commit::Accepted;
 use crate::error::HubError;
 use crate::fanout::{Delivery, Event};
 use crate::hub::Hub;
-use crate::policy::{actor_of, change_of, claims_of};
 use crate::room::{QueuedEntry, Room};
+use mimi_mls::RoomGroup as _;
 
 /// Most proposals one bundle may carry. A leave is one Remove per client plus
 /// one participant-list update; this leaves room for users with many devices
@@ -78,7 +78,7 @@ impl Room {
                     .map_err(|_| HubError::Internal("proposal does not serialize"))?,
             );
             let qp = self.validate_proposal(hub, message)?;
-            policy.push(self.policy_proposal(&qp)?);
+            policy.push(self.group.policy_proposal(&qp)?);
             queued.push(qp);
         }
         // The policy judges the bundle as a whole, against the effective state.
@@ -141,26 +141,6 @@ impl Room {
             epoch: self.epoch(),
             deliveries,
         })
-    }
-
-    /// The policy's view of a validated proposal.
-    pub(crate) fn policy_proposal(&self, qp: &QueuedProposal) -> Result<Proposal, HubError> {
-        let joiner = match qp.proposal() {
-            openmls::messages::proposals::Proposal::Add(add)
-                if matches!(qp.sender(), openmls::prelude::Sender::NewMemberProposal) =>
-            {
-                let (client, claims) = claims_of(add.key_package().leaf_node().credential())?;
-                Some((client, claims, None))
-            }
-            _ => None,
-        };
-        let sender = actor_of(&self.group, qp.sender(), joiner)?;
-        let sender_client = match &sender {
-            Actor::Client(c) => Some(c.clone()),
-            _ => None,
-        };
-        let change = change_of(&self.group, qp.proposal(), sender_client.as_ref())?;
-        Ok(Proposal::new(sender, change))
     }
 
     fn validate_proposal(

@@ -8,8 +8,8 @@ use openmls::group::PublicGroup;
 use openmls::group::StagedCommit;
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{
-    Credential, CredentialType, GroupId, LeafNodeIndex, MlsMessageBodyIn, MlsMessageIn,
-    MlsMessageOut, OpenMlsSignaturePublicKey, ProposalStore, RatchetTreeIn, Verifiable as _,
+    LeafNodeIndex, MlsMessageBodyIn, MlsMessageIn, MlsMessageOut, OpenMlsSignaturePublicKey,
+    ProposalStore, RatchetTreeIn, Verifiable as _,
 };
 use openmls_memory_storage::MemoryStorage;
 use openmls_traits::crypto::OpenMlsCrypto;
@@ -17,11 +17,11 @@ use openmls_traits::crypto::OpenMlsCrypto;
 use mimi_proto::mls_profile;
 use mimi_proto::{ClientId, ProviderId, RoomId};
 
+use mimi_mls::{RoomGroup as _, client_of, group_id_of};
 use mimi_policy::{Context, Preset, RoomState};
 
 use crate::error::HubError;
 use crate::hub::Hub;
-use crate::policy::committed_state;
 
 /// A proposal the hub accepted this epoch; the next commit must include it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,19 +168,16 @@ impl Room {
             ));
         }
         // The initial room state must satisfy the policy and the envelope.
-        let loaded = committed_state(&group)?;
+        let loaded = group.committed_state()?;
         let ctx = Context::new(now / 1000, hub.envelope());
         let committed = RoomState::create(
             &ctx,
             preset,
             loaded.to_components(),
-            crate::policy::members(&group)?,
+            group.policy_members()?,
         )
         .map_err(HubError::denied)?;
-        if committed
-            .role_of(&crate::policy::user_of(creator)?)
-            .is_none()
-        {
+        if committed.role_of(&mimi_mls::user_of(creator)?).is_none() {
             return Err(HubError::NotAllowed(
                 "the creator must be on the participant list".into(),
             ));
@@ -342,21 +339,4 @@ impl Room {
         self.group_info_signer = None;
         Ok(())
     }
-}
-
-/// The MLS group id of a room: its group URI (`mimi://<hub>/g/<name>`) as bytes.
-pub fn group_id_of(room: &RoomId) -> GroupId {
-    GroupId::from_slice(room.group_uri().as_bytes())
-}
-
-/// The client id in a leaf credential, if it is a basic credential holding a
-/// canonical client URI with a user segment.
-pub fn client_of(credential: &Credential) -> Option<ClientId> {
-    // A basic credential's content is its identity (RFC 9420 §5.3); reading it
-    // in place spares `BasicCredential::try_from` a copy of the credential.
-    if credential.credential_type() != CredentialType::Basic {
-        return None;
-    }
-    let client = ClientId::parse_canonical(credential.serialized_content()).ok()?;
-    client.user().is_some().then_some(client)
 }

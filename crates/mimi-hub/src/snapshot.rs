@@ -18,8 +18,8 @@ use mimi_proto::{ClientId, ProviderId, RoomId};
 
 use crate::error::HubError;
 use crate::hub::Hub;
-use crate::policy::committed_state;
-use crate::room::{PendingJoiner, QueuedEntry, Room, group_id_of};
+use crate::room::{PendingJoiner, QueuedEntry, Room};
+use mimi_mls::{RoomGroup as _, group_id_of};
 
 /// Bumped whenever the layout changes; older blobs are refused, not misread.
 const SNAPSHOT_VERSION: u8 = 2;
@@ -202,7 +202,7 @@ impl Room {
         }
         // The committed state is in the GroupContext; the effective one adds
         // this epoch's queued proposals, bundle by bundle as they were judged.
-        let committed = committed_state(&group)?;
+        let committed = group.committed_state()?;
         let mut room = Self {
             id,
             group,
@@ -248,7 +248,7 @@ impl Room {
                 .ok_or(HubError::Internal(
                     "room snapshot queue and MLS queue disagree",
                 ))?;
-            bundle.push(self.policy_proposal(qp)?);
+            bundle.push(self.group.policy_proposal(qp)?);
         }
         if !bundle.is_empty() {
             self.replay_bundle(hub, &bundle, bundle_time)?;

@@ -5,8 +5,9 @@
 
 mod support;
 
-use mimi_client::room::{OutgoingCommit, export_for_hub, join_external};
 use mimi_hub::{Event, HubError, ProposalBundle, Room};
+use mimi_mls::OutgoingCommit;
+use mimi_mls::member::{export_for_hub, join_external};
 use mimi_policy::{Actor, Change, Claims, Preset, Proposal as PolicyProposal};
 use mimi_proto::components::ParticipantListUpdate;
 use mimi_proto::{ProviderId, RoomId};
@@ -282,7 +283,7 @@ fn room_creation_requires_the_hub_and_a_valid_room_state() {
     let make = |name: &str, sender, dictionary| {
         let alice = Client::new("mimi://a.example/d/alice/phone");
         let room_id = RoomId::parse(&format!("mimi://a.example/r/{name}")).unwrap();
-        let group = mimi_client::room::create_group(
+        let group = mimi_mls::member::create_group(
             &alice.provider,
             &alice.identity,
             &room_id,

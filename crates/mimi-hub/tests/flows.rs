@@ -5,8 +5,8 @@
 
 mod support;
 
-use mimi_client::room::OutgoingCommit;
 use mimi_hub::HubError;
+use mimi_mls::OutgoingCommit;
 use mimi_policy::{Claims, Preset};
 use mimi_proto::components::{BANNED_ROLE, ParticipantListUpdate, UserindexRolePair};
 use openmls::prelude::{LeafNodeIndex, MlsGroup};

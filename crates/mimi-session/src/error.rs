@@ -55,6 +55,12 @@ impl SessionError {
     }
 }
 
+impl From<mimi_mls::Error> for SessionError {
+    fn from(e: mimi_mls::Error) -> Self {
+        ClientError::from(e).into()
+    }
+}
+
 impl From<ClientError> for SessionError {
     fn from(e: ClientError) -> Self {
         match e {

@@ -411,25 +411,7 @@ fn a_message_the_sender_may_not_send_is_discarded() {
     }
 }
 
-/// `private-group` plus a role for the hub that may kick clients, so the
-/// hub's own Remove proposals (lost devices) are authorized.
-fn private_group_with_enforcer() -> mimi_policy::RoomTemplate {
-    use mimi_proto::Utf8String;
-    use mimi_proto::components::{CapabilityType, Role};
-    let mut template = Preset::PrivateGroup.template();
-    template.roles.roles.push(Role {
-        role_index: 4,
-        role_name: Utf8String::new("enforcer").unwrap(),
-        role_capabilities: vec![CapabilityType::CAN_KICK],
-        minimum_participants_constraint: 0,
-        maximum_participants_constraint: Some(1),
-        minimum_active_participants_constraint: 0,
-        maximum_active_participants_constraint: Some(0),
-        ..Role::default()
-    });
-    template.enforcer_role = Some(4);
-    template
-}
+use mimi_mls::test_support::private_group_with_enforcer;
 
 #[test]
 fn hub_remove_proposals_are_committed_also_after_an_external_join() {

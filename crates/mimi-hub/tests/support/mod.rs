@@ -1,27 +1,25 @@
-//! Test support: real OpenMLS clients that build MIMI-valid commits, and a hub
-//! room created from a preset. Client-side room-state logic here is the
-//! minimum the hub tests need; the full client library is `mimi-client`.
+//! Test support: real OpenMLS members that build MIMI-valid commits, and a hub
+//! room created from a preset. The member side is OpenMLS's `MlsGroup` through
+//! the shared bridge (`mimi-mls`), as the client library uses it; the hub's
+//! tests do not depend on the client library.
 
 #![allow(clippy::unwrap_used, dead_code)]
 
-use mimi_client::Identity;
-use mimi_client::room::{OutgoingCommit, create_group, export_for_hub, join_config};
 use mimi_hub::{CommitBundle, Event, Hub, HubKeys, Room};
+use mimi_mls::member::{create_group, export_for_hub, join_config};
+use mimi_mls::{Identity, OutgoingCommit, RoomGroup as _};
 use mimi_policy::{
-    Actor, Change, Claims, Commit, Context, Member, PolicyEnvelope, Preset,
-    Proposal as PolicyProposal, RoomState, RoomTemplate,
+    Actor, Change, Commit, Context, PolicyEnvelope, Preset, Proposal as PolicyProposal, RoomState,
+    RoomTemplate,
 };
-use mimi_proto::components::{
-    AppDataUpdate, AppDataUpdateOperation, ComponentId, ParticipantId, ParticipantListUpdate,
-    RoomComponents, UserRolePair,
-};
-use mimi_proto::{ClientId, ProviderId, RoomId, UserId};
-use openmls::component::ComponentData;
+use mimi_proto::ClientId;
+use mimi_proto::components::{ComponentId, ParticipantId, ParticipantListUpdate, UserRolePair};
+use mimi_proto::{ProviderId, RoomId, UserId};
 use openmls::messages::proposals::{AppDataUpdateProposal, Proposal};
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{
-    AppDataDictionary, BasicCredential, KeyPackage, LeafNodeIndex, MlsGroup, MlsMessageBodyIn,
-    MlsMessageIn, MlsMessageOut, RatchetTreeIn, StagedWelcome,
+    AppDataDictionary, KeyPackage, LeafNodeIndex, MlsGroup, MlsMessageBodyIn, MlsMessageIn,
+    MlsMessageOut, RatchetTreeIn, StagedWelcome,
 };
 use openmls_rust_crypto::OpenMlsRustCrypto;
 use openmls_traits::OpenMlsProvider as _;
@@ -83,24 +81,9 @@ pub fn world(preset: Preset) -> World {
     world_from(preset.template(), Some(preset))
 }
 
-/// `private-group` plus an enforcer role (index 4) for the hub that may kick
-/// clients: the hub's own Remove proposals need the policy's authorization.
+/// `private-group` plus an enforcer role for the hub (index 4).
 pub fn private_group_with_enforcer() -> RoomTemplate {
-    use mimi_proto::Utf8String;
-    use mimi_proto::components::{CapabilityType, Role};
-    let mut template = Preset::PrivateGroup.template();
-    template.roles.roles.push(Role {
-        role_index: 4,
-        role_name: Utf8String::new("enforcer").unwrap(),
-        role_capabilities: vec![CapabilityType::CAN_KICK],
-        minimum_participants_constraint: 0,
-        maximum_participants_constraint: Some(1),
-        minimum_active_participants_constraint: 0,
-        maximum_active_participants_constraint: Some(0),
-        ..Role::default()
-    });
-    template.enforcer_role = Some(4);
-    template
+    mimi_mls::test_support::private_group_with_enforcer()
 }
 
 /// A room created by alice from `template`.
@@ -155,30 +138,7 @@ pub fn world_from(template: RoomTemplate, preset: Option<Preset>) -> World {
 
 /// The room state a client sees in its group.
 pub fn client_state(group: &MlsGroup) -> RoomState {
-    let dict = group
-        .extensions()
-        .app_data_dictionary()
-        .unwrap()
-        .dictionary()
-        .clone();
-    let components =
-        RoomComponents::from_entries(dict.entries().map(|c| (ComponentId(c.id()), c.data())))
-            .unwrap();
-    let members = group
-        .members()
-        .map(|m| {
-            let basic = BasicCredential::try_from(m.credential).unwrap();
-            let client = ClientId::parse_canonical(basic.identity()).unwrap();
-            let user: ParticipantId = client.user().unwrap().into();
-            Member::basic(client, user)
-        })
-        .collect();
-    RoomState::from_committed(components, members).unwrap()
-}
-
-fn client_at(group: &MlsGroup, leaf: LeafNodeIndex) -> ClientId {
-    let m = group.members().find(|m| m.index == leaf).unwrap();
-    ClientId::parse_canonical(BasicCredential::try_from(m.credential).unwrap().identity()).unwrap()
+    group.committed_state().unwrap()
 }
 
 /// A participant-list AppDataUpdate proposal.
@@ -230,34 +190,20 @@ pub fn commit(
         let Proposal::AppDataUpdate(u) = p else {
             panic!("only AppDataUpdates go in `app`")
         };
-        let change = Change::AppData(AppDataUpdate {
-            component_id: ComponentId(u.component_id()),
-            op: match u.operation() {
-                openmls::messages::proposals::AppDataUpdateOperation::Update(b) => {
-                    AppDataUpdateOperation::Update(b.as_slice().to_vec())
-                }
-                openmls::messages::proposals::AppDataUpdateOperation::Remove => {
-                    AppDataUpdateOperation::Remove
-                }
-            },
-        });
-        proposals.push(PolicyProposal::new(me.clone(), change));
+        proposals.push(PolicyProposal::new(
+            me.clone(),
+            mimi_mls::app_data_change(u),
+        ));
     }
     for leaf in &inline.removes {
         proposals.push(PolicyProposal::new(
             me.clone(),
-            Change::remove(client_at(group, *leaf)),
+            Change::remove(group.client_at(*leaf).unwrap()),
         ));
     }
     for kp in &inline.adds {
-        let cred = kp.leaf_node().credential().clone();
-        let client =
-            ClientId::parse_canonical(BasicCredential::try_from(cred).unwrap().identity()).unwrap();
-        let user: ParticipantId = client.user().unwrap().into();
-        proposals.push(PolicyProposal::new(
-            me.clone(),
-            Change::add(client, Claims::basic(user)),
-        ));
+        let (client, claims) = mimi_mls::claims_of(kp.leaf_node().credential()).unwrap();
+        proposals.push(PolicyProposal::new(me.clone(), Change::add(client, claims)));
     }
     let envelope = PolicyEnvelope::permissive();
     let verdict = client_state(group)
@@ -276,18 +222,7 @@ pub fn commit(
         .add_proposals(inline.app)
         .load_psks(c.provider.storage())
         .unwrap();
-    let mut updater = stage.app_data_dictionary_updater();
-    for u in verdict.component_updates() {
-        match &u.data {
-            Some(d) => updater.set(ComponentData::from_parts(
-                u.component_id.0,
-                d.clone().into(),
-            )),
-            None => updater.remove(&u.component_id.0),
-        }
-    }
-    let changes = updater.changes();
-    stage.with_app_data_dictionary_updates(changes);
+    stage.with_app_data_dictionary_updates(mimi_mls::app_data_updates(verdict.component_updates()));
     let (commit, welcome, gi) = stage
         .create_group_info(true)
         .build(

@@ -58,6 +58,13 @@ pub fn notify(data: &[u8]) {
     roundtrip::<NotifyBody>(data);
 }
 
+/// A commit `MLSMessage` read for its proposals and UpdatePath leaf, as the
+/// hub and every receiving client read each commit. The reader keeps no
+/// encoding to compare, so this checks only that it returns.
+pub fn parse_commit(data: &[u8]) {
+    let _ = crate::messages::parse_commit(data);
+}
+
 /// `GroupInfoRequest` (`POST groupInfo`).
 pub fn group_info_request(data: &[u8]) {
     roundtrip::<GroupInfoRequest>(data);

@@ -15,6 +15,7 @@ use crate::components::ParticipantId;
 use crate::error::DecodeError;
 
 pub mod abuse;
+mod commit_read;
 pub mod consent;
 pub mod crypto;
 pub mod fanout;
@@ -26,6 +27,7 @@ pub mod submit;
 pub mod update;
 
 pub use abuse::{AbuseReport, AbuseType, AbusiveMessage};
+pub use commit_read::{ParsedCommit, PathLeaf, parse_commit};
 pub use consent::{ConsentAction, ConsentEntry, ConsentOperation, ConsentScope};
 pub use crypto::CryptoError;
 pub use fanout::{FanoutEvent, FanoutMessage, NotifyBody};

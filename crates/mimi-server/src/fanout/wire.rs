@@ -105,8 +105,8 @@ fn encoded_len_hint(event: &Event) -> usize {
 #[cfg(test)]
 mod tests {
     use mimi_client::Identity;
-    use mimi_client::room::{add_members, create_group};
     use mimi_hub::HubKeys;
+    use mimi_mls::member::{add_members, create_group};
     use mimi_proto::messages::{FanoutEvent, FanoutMessage, NotifyBody};
     use mimi_proto::{ClientId, ProviderId, RoomId, WireMessage as _};
     use openmls::prelude::{AppDataDictionary, MlsMessageOut};

@@ -644,7 +644,7 @@ fn clone_error(error: &ApiError) -> ApiError {
 #[cfg(test)]
 mod tests {
     use mimi_client::Identity;
-    use mimi_client::room::create_group;
+    use mimi_mls::member::create_group;
     use mimi_proto::ClientId;
     use mimi_proto::components::ParticipantId;
     use mimi_proto::messages::{ApplicationMessage, GroupInfoRequestTbs};

@@ -10,7 +10,7 @@ use openmls_traits::OpenMlsProvider;
 use mimi_proto::mls_profile::{CIPHERSUITE, last_resort_capabilities, leaf_capabilities};
 use mimi_proto::{ClientId, UserId};
 
-use crate::error::ClientError;
+use crate::error::Error;
 
 /// How long a KeyPackage stays valid. Providers must never hand out an expired
 /// one (protocol-06 §5.2), so a shorter life means fresher refills.
@@ -37,20 +37,20 @@ impl Identity {
     /// Generates a fresh signature key pair for `client`.
     ///
     /// # Errors
-    /// [`ClientError::NoUser`] if the client id names no user (one-segment form),
-    /// [`ClientError::Crypto`] if key generation fails.
-    pub fn generate(client: ClientId) -> Result<Self, ClientError> {
+    /// [`Error::NoUser`] if the client id names no user (one-segment form),
+    /// [`Error::Crypto`] if key generation fails.
+    pub fn generate(client: ClientId) -> Result<Self, Error> {
         let signer = SignatureKeyPair::new(CIPHERSUITE.signature_algorithm())
-            .map_err(|e| ClientError::Crypto(format!("signature key: {e:?}")))?;
+            .map_err(|e| Error::Crypto(format!("signature key: {e:?}")))?;
         Self::from_parts(client, signer)
     }
 
     /// Rebuilds an identity from a stored key pair.
     ///
     /// # Errors
-    /// [`ClientError::NoUser`] if the client id names no user.
-    pub fn from_parts(client: ClientId, signer: SignatureKeyPair) -> Result<Self, ClientError> {
-        let user = client.user().ok_or(ClientError::NoUser)?;
+    /// [`Error::NoUser`] if the client id names no user.
+    pub fn from_parts(client: ClientId, signer: SignatureKeyPair) -> Result<Self, Error> {
+        let user = client.user().ok_or(Error::NoUser)?;
         let credential = BasicCredential::new(client.as_bytes().to_vec()).into();
         Ok(Self {
             client,
@@ -87,8 +87,8 @@ impl Identity {
     /// kept in `provider`'s storage until a Welcome uses it.
     ///
     /// # Errors
-    /// [`ClientError::Mls`] if OpenMLS refuses to build it.
-    pub fn key_package(&self, provider: &impl OpenMlsProvider) -> Result<KeyPackage, ClientError> {
+    /// [`Error::Mls`] if OpenMLS refuses to build it.
+    pub fn key_package(&self, provider: &impl OpenMlsProvider) -> Result<KeyPackage, Error> {
         self.build_key_package(provider, false)
     }
 
@@ -98,11 +98,11 @@ impl Identity {
     /// Welcome to the same KeyPackage still opens (decisions KP-4).
     ///
     /// # Errors
-    /// [`ClientError::Mls`] if OpenMLS refuses to build it.
+    /// [`Error::Mls`] if OpenMLS refuses to build it.
     pub fn last_resort_key_package(
         &self,
         provider: &impl OpenMlsProvider,
-    ) -> Result<KeyPackage, ClientError> {
+    ) -> Result<KeyPackage, Error> {
         self.build_key_package(provider, true)
     }
 
@@ -110,7 +110,7 @@ impl Identity {
         &self,
         provider: &impl OpenMlsProvider,
         last_resort: bool,
-    ) -> Result<KeyPackage, ClientError> {
+    ) -> Result<KeyPackage, Error> {
         let mut builder =
             KeyPackage::builder().key_package_lifetime(Lifetime::new(KEY_PACKAGE_LIFETIME_SECONDS));
         builder = if last_resort {
@@ -127,7 +127,7 @@ impl Identity {
                 &self.signer,
                 self.credential_with_key(),
             )
-            .map_err(|e| ClientError::Mls(format!("key package: {e}")))?;
+            .map_err(|e| Error::Mls(format!("key package: {e}")))?;
         Ok(bundle.key_package().clone())
     }
 }
