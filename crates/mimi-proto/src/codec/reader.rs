@@ -40,6 +40,22 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Runs `read` and also returns the exact bytes it consumed: for values
+    /// that are checked by parsing but kept as their encoding.
+    pub(crate) fn spanned<T>(
+        &mut self,
+        read: impl FnOnce(&mut Self) -> Result<T, DecodeError>,
+    ) -> Result<(T, &'a [u8]), DecodeError> {
+        let start = self.buf;
+        let value = read(self)?;
+        let consumed = start
+            .len()
+            .checked_sub(self.buf.len())
+            .and_then(|n| start.get(..n))
+            .ok_or(DecodeError::Truncated)?;
+        Ok((value, consumed))
+    }
+
     /// The next `n` bytes.
     pub(crate) fn bytes(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         let (head, tail) = self.buf.split_at_checked(n).ok_or(DecodeError::Truncated)?;
@@ -183,11 +199,7 @@ impl<'a> Reader<'a> {
         &mut self,
         what: &'static str,
     ) -> Result<T, DecodeError> {
-        let start = self.buf;
-        self.opaque_uncapped()?;
-        let own = start
-            .get(..start.len() - self.buf.len())
-            .ok_or(DecodeError::Truncated)?;
+        let (_, own) = self.spanned(Self::opaque_uncapped)?;
         let (value, rest) = T::tls_deserialize_bytes(own).map_err(|e| map_error(e, what))?;
         if !rest.is_empty() {
             return Err(DecodeError::Invalid {

@@ -9,9 +9,10 @@
 use crate::codec::WireMessage;
 use crate::directory::{Directory, parse_request_path};
 use crate::messages::{
-    AbuseReport, ConsentEntry, GroupInfoRatchetTreeTbe, GroupInfoRequest, GroupInfoResponse,
-    IdentifierRequest, IdentifierResponse, KeyMaterialRequest, KeyMaterialResponse, NotifyBody,
-    SubmitMessageRequest, SubmitMessageResponse, UpdateRequest, UpdateRoomResponse,
+    AbuseReport, ConsentEntry, FanoutEvent, FanoutMessage, GroupInfoRatchetTreeTbe,
+    GroupInfoRequest, GroupInfoResponse, IdentifierRequest, IdentifierResponse, KeyMaterialRequest,
+    KeyMaterialResponse, NotifyBody, RatchetTreeOption, RawFanoutMessage, SubmitMessageRequest,
+    SubmitMessageResponse, UpdateRequest, UpdateRoomResponse,
 };
 
 /// Decodes `data` as `T` and, if that worked, asserts that re-encoding
@@ -53,9 +54,31 @@ pub fn submit_message_response(data: &[u8]) {
     roundtrip::<SubmitMessageResponse>(data);
 }
 
-/// A `/notify` body: concatenated `FanoutMessage`s.
+/// A `/notify` body: concatenated `FanoutMessage`s. The same bytes as one
+/// `FanoutMessage` in its raw view: it re-encodes to its input, and accepts
+/// exactly what the parsed view accepts, less Welcomes whose tree is not sent
+/// in full (decision W-21).
 pub fn notify(data: &[u8]) {
     roundtrip::<NotifyBody>(data);
+    roundtrip::<RawFanoutMessage>(data);
+    let raw = RawFanoutMessage::decode(data);
+    match FanoutMessage::decode(data) {
+        Ok(FanoutMessage {
+            event:
+                FanoutEvent::Welcome {
+                    ratchet_tree_option,
+                    ..
+                },
+            ..
+        }) if !matches!(ratchet_tree_option, RatchetTreeOption::Full(_)) => {
+            assert!(raw.is_err(), "raw view accepted a tree not sent in full");
+        }
+        Ok(_) => assert!(raw.is_ok(), "raw view refused a FanoutMessage: {raw:?}"),
+        Err(_) => assert!(
+            raw.is_err(),
+            "raw view accepted what the parsed view refuses"
+        ),
+    }
 }
 
 /// A commit `MLSMessage` read for its proposals and UpdatePath leaf, as the

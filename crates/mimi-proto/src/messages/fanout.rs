@@ -1,6 +1,16 @@
 //! `POST /v1/notify/{roomId}`: the hub fans accepted events out to followers
 //! (protocol-06 §5.5). A body is one or more concatenated [`FanoutMessage`]s of
 //! one room, in the hub's order.
+//!
+//! One wire struct, two views of it:
+//! - [`FanoutMessage`] holds parsed OpenMLS objects: what a follower's server
+//!   inspects (the KeyPackageRefs of a Welcome) and what the notify body is.
+//! - [`RawFanoutMessage`] holds every MLS object as its encoded bytes: what
+//!   the hub builds for each delivery (it has the bytes it received or built,
+//!   and encoding only concatenates them) and what a client processes (it
+//!   hands the bytes to OpenMLS). Its decoder checks the same grammar as
+//!   `FanoutMessage`'s, and accepts only a Welcome with the full ratchet tree,
+//!   the one option the hub sends and clients process (decision W-21).
 
 use openmls::prelude::Welcome;
 
@@ -11,7 +21,10 @@ use crate::messages::mls::{
     read_classified,
 };
 use crate::messages::submit::Frank;
-use crate::messages::update::{RatchetTreeOption, read_proposals, write_proposals};
+use crate::messages::update::{
+    MAX_MORE_PROPOSALS, RatchetTreeOption, RatchetTreeRepresentation, read_proposals,
+    write_proposals,
+};
 
 /// Most FanoutMessages one notify body may carry. Batching keeps the hub's
 /// order and saves round trips; the cap bounds the work one POST causes before
@@ -77,6 +90,66 @@ pub enum FanoutEvent {
     },
 }
 
+/// A [`FanoutMessage`] whose MLS objects are kept as their encoded bytes
+/// (`MLSMessage`s, the `Frank`, the `ratchet_tree<V>` vector): the fan-out
+/// event the hub emits per destination and a client processes. Encoding
+/// concatenates the bytes (the hub's hot path does not parse them again);
+/// decoding parses and checks each one, and keeps exactly the bytes it read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawFanoutMessage {
+    /// A commit, with the hub's proposals regenerated after an external commit.
+    Commit {
+        /// Hub acceptance time, ms since the UNIX epoch.
+        timestamp: u64,
+        /// The commit `MLSMessage`.
+        message: Vec<u8>,
+        /// Hub proposals stapled to an external commit (issue #128), each an
+        /// `MLSMessage` (at most [`MAX_MORE_PROPOSALS`]).
+        external_proposals: Vec<Vec<u8>>,
+    },
+    /// A Welcome, sent only to the providers owning its KeyPackageRefs.
+    Welcome {
+        /// Hub acceptance time of the commit that created it.
+        timestamp: u64,
+        /// The Welcome `MLSMessage`.
+        message: Vec<u8>,
+        /// The ratchet tree of the new epoch, serialized (`Node
+        /// ratchet_tree<V>`, sent as `RatchetTreeOption.full`).
+        ratchet_tree: Vec<u8>,
+    },
+    /// A standalone proposal with the rest of its bundle.
+    Proposal {
+        /// Hub acceptance time.
+        timestamp: u64,
+        /// The proposal `MLSMessage`.
+        message: Vec<u8>,
+        /// The other proposals of the same bundle, identical for every
+        /// destination (at most [`MAX_MORE_PROPOSALS`]).
+        more_proposals: Vec<Vec<u8>>,
+    },
+    /// An application message.
+    Application {
+        /// Hub acceptance time.
+        timestamp: u64,
+        /// The PrivateMessage `MLSMessage`.
+        message: Vec<u8>,
+        /// The hub's `Frank`, serialized, when the sender asked for one.
+        frank: Option<Vec<u8>>,
+    },
+}
+
+impl RawFanoutMessage {
+    /// When the hub accepted the event, ms since the UNIX epoch.
+    pub fn timestamp(&self) -> u64 {
+        match self {
+            Self::Commit { timestamp, .. }
+            | Self::Welcome { timestamp, .. }
+            | Self::Proposal { timestamp, .. }
+            | Self::Application { timestamp, .. } => *timestamp,
+        }
+    }
+}
+
 /// A `/notify` body: one or more FanoutMessages, concatenated without a length
 /// prefix (at most [`MAX_FANOUT_MESSAGES_PER_NOTIFY`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -86,6 +159,7 @@ pub struct NotifyBody {
 }
 
 wire_body!(FanoutMessage, "FanoutMessage");
+wire_body!(RawFanoutMessage, "FanoutMessage");
 wire_body!(NotifyBody, "notify body");
 
 impl Codec for FanoutMessage {
@@ -142,6 +216,94 @@ impl Codec for FanoutMessage {
             }
         }
     }
+}
+
+impl Codec for RawFanoutMessage {
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let timestamp = r.u64()?;
+        let (kind, message) = r.spanned(|r| read_classified(r, "FanoutMessage.message"))?;
+        let message = message.to_vec();
+        Ok(match kind {
+            Classified::Application(_) => Self::Application {
+                timestamp,
+                message,
+                frank: r.optional("FanoutMessage.frank", |r| {
+                    Ok(r.spanned(Frank::read)?.1.to_vec())
+                })?,
+            },
+            Classified::Welcome(_) => {
+                let (option, bytes) = r.spanned(RatchetTreeOption::read)?;
+                // The representation byte, then `Node ratchet_tree<V>`.
+                let (RatchetTreeOption::Full(_), [_, ratchet_tree @ ..]) = (option, bytes) else {
+                    return Err(DecodeError::Invalid {
+                        what: "FanoutMessage.ratchetTreeOption",
+                        reason: "only a full ratchet tree is supported",
+                    });
+                };
+                Self::Welcome {
+                    timestamp,
+                    message,
+                    ratchet_tree: ratchet_tree.to_vec(),
+                }
+            }
+            Classified::Proposal(_) => Self::Proposal {
+                timestamp,
+                message,
+                more_proposals: read_raw_proposals(r, "FanoutMessage.moreProposals")?,
+            },
+            Classified::Commit(_) => Self::Commit {
+                timestamp,
+                message,
+                external_proposals: read_raw_proposals(r, "FanoutMessage.externalProposals")?,
+            },
+        })
+    }
+
+    fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
+        w.u64(self.timestamp());
+        match self {
+            Self::Application { message, frank, .. } => {
+                w.bytes(message);
+                w.optional(frank.as_ref(), |w, frank| {
+                    w.bytes(frank);
+                    Ok(())
+                })
+            }
+            Self::Welcome {
+                message,
+                ratchet_tree,
+                ..
+            } => {
+                w.bytes(message);
+                RatchetTreeRepresentation::Full.write(w);
+                w.bytes(ratchet_tree);
+                Ok(())
+            }
+            Self::Proposal {
+                message,
+                more_proposals: more,
+                ..
+            }
+            | Self::Commit {
+                message,
+                external_proposals: more,
+                ..
+            } => {
+                w.bytes(message);
+                w.vector(more, |w, proposal| {
+                    w.bytes(proposal);
+                    Ok(())
+                })
+            }
+        }
+    }
+}
+
+/// `MLSMessage proposals<V>`, each proposal checked and kept as its bytes.
+fn read_raw_proposals(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<Vec<u8>>, DecodeError> {
+    r.vector(what, MAX_MORE_PROPOSALS, |r| {
+        Ok(r.spanned(|r| ProposalMessage::read(r, what))?.1.to_vec())
+    })
 }
 
 impl Codec for NotifyBody {

@@ -30,7 +30,7 @@ pub use abuse::{AbuseReport, AbuseType, AbusiveMessage};
 pub use commit_read::{ParsedCommit, PathLeaf, parse_commit};
 pub use consent::{ConsentAction, ConsentEntry, ConsentOperation, ConsentScope};
 pub use crypto::CryptoError;
-pub use fanout::{FanoutEvent, FanoutMessage, NotifyBody};
+pub use fanout::{FanoutEvent, FanoutMessage, NotifyBody, RawFanoutMessage};
 pub use group_info::{
     GroupInfoCode, GroupInfoRatchetTreeTbe, GroupInfoRequest, GroupInfoRequestTbs,
     GroupInfoResponse, GroupInfoResponseTbs, PendingProposal,

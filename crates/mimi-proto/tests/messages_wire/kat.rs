@@ -177,6 +177,165 @@ fn fanout_application_message_by_hand() {
     assert_eq!(notify.encode().unwrap(), body);
 }
 
+/// `MLSMessage` holding a `PublicMessage` from member 1 whose content is
+/// `body` (a proposal or a commit), with empty signature and MAC fields
+/// (RFC 9420 §6.2). `commit` adds the commit's `confirmation_tag`.
+fn public_message_bytes(content_type: &str, body: &[Part<'_>], commit: bool) -> Vec<u8> {
+    let mut out = bytes(&[
+        Hex("0001"), // ProtocolVersion version = mls10
+        Hex("0001"), // WireFormat wire_format = mls_public_message
+        Hex("1c"),   // FramedContent: opaque group_id<V>, 28 bytes
+        Ascii("mimi://a.example/g/clubhouse"),
+        Hex("0000000000000007"), //   uint64 epoch = 7
+        Hex("01 00000001"),      //   Sender sender: member, leaf_index = 1
+        Hex("00"),               //   opaque authenticated_data<V>: empty
+        Hex(content_type),       //   ContentType content_type
+    ]);
+    out.extend(bytes(body));
+    out.extend(bytes(&[Hex("02 5151")])); // FramedContentAuthData: opaque signature<V>, 2 bytes
+    if commit {
+        out.extend(bytes(&[Hex("02 c0c0")])); //   MAC confirmation_tag: opaque<V>, 2 bytes
+    }
+    out.extend(bytes(&[Hex("02 3434")])); // MAC membership_tag: opaque<V>, 2 bytes
+    out
+}
+
+/// A Remove proposal of leaf `removed`.
+fn proposal_bytes(removed: &str) -> Vec<u8> {
+    public_message_bytes(
+        "02", // proposal
+        &[
+            Hex("0003"),  // Proposal: ProposalType proposal_type = remove
+            Hex(removed), //   uint32 removed
+        ],
+        false,
+    )
+}
+
+/// An empty commit (no proposals, no path).
+fn commit_bytes() -> Vec<u8> {
+    public_message_bytes(
+        "03", // commit
+        &[
+            Hex("00"), // Commit: ProposalOrRef proposals<V>: empty
+            Hex("00"), //   optional<UpdatePath> path: absent
+        ],
+        true,
+    )
+}
+
+/// `MLSMessage` holding a Welcome for one new member (RFC 9420 §12.4.3.1).
+fn welcome_bytes() -> Vec<u8> {
+    bytes(&[
+        Hex("0001"),      // ProtocolVersion version = mls10
+        Hex("0003"),      // WireFormat wire_format = mls_welcome
+        Hex("0001"),      // CipherSuite cipher_suite = 0x0001
+        Hex("0b"),        // EncryptedGroupSecrets secrets<V>, 11 bytes:
+        Hex("02 abab"),   //   KeyPackageRef new_member: opaque<V>, 2 bytes
+        Hex("03 e1e2e3"), //   HPKECiphertext: opaque kem_output<V>, 3 bytes
+        Hex("03 c1c2c3"), //     opaque ciphertext<V>, 3 bytes
+        Hex("02 9999"),   // opaque encrypted_group_info<V>, 2 bytes
+    ])
+}
+
+/// The fan-out event in its raw view, every kind, by hand: the bytes the
+/// hub puts in a notify body and a client reads, fixed here so that the
+/// framing cannot drift (they are the bytes of the hub's encoder before
+/// `RawFanoutMessage` replaced it). Decoding gives back the same value.
+#[test]
+fn raw_fanout_every_kind_by_hand() {
+    let frank = bytes(&[
+        Hex("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), // uint8 server_frank[32]
+        Hex("0001"),    // CipherSuite franking_signature_ciphersuite = 0x0001
+        Hex("02 cafe"), // opaque franking_integrity_signature<V>, 2 bytes
+    ]);
+    // `optional<Node> ratchet_tree<V>`: one leaf, blank.
+    let tree = bytes(&[Hex("01 00")]);
+    let cases = [
+        (
+            RawFanoutMessage::Application {
+                timestamp: 1_700_000_000_000,
+                message: private_message_bytes(),
+                frank: Some(frank.clone()),
+            },
+            fanout_application_bytes(true),
+        ),
+        (
+            RawFanoutMessage::Application {
+                timestamp: 1_700_000_000_000,
+                message: private_message_bytes(),
+                frank: None,
+            },
+            fanout_application_bytes(false),
+        ),
+        (
+            RawFanoutMessage::Welcome {
+                timestamp: 2,
+                message: welcome_bytes(),
+                ratchet_tree: tree.clone(),
+            },
+            [
+                bytes(&[Hex("0000000000000002")]), // uint64 timestamp = 2
+                welcome_bytes(),                   // MLSMessage message
+                bytes(&[Hex("01")]),               // RatchetTreeOption: representation = full
+                tree,                              //   Node ratchet_tree<V>
+            ]
+            .concat(),
+        ),
+        (
+            RawFanoutMessage::Proposal {
+                timestamp: 3,
+                message: proposal_bytes("00000002"),
+                more_proposals: vec![proposal_bytes("00000003"), proposal_bytes("00000004")],
+            },
+            [
+                bytes(&[Hex("0000000000000003")]), // uint64 timestamp = 3
+                proposal_bytes("00000002"),        // MLSMessage message
+                bytes(&[Hex("40 78")]),            // MLSMessage moreProposals<V>, 120 bytes
+                proposal_bytes("00000003"),
+                proposal_bytes("00000004"),
+            ]
+            .concat(),
+        ),
+        (
+            RawFanoutMessage::Commit {
+                timestamp: 4,
+                message: commit_bytes(),
+                external_proposals: vec![proposal_bytes("00000005")],
+            },
+            [
+                bytes(&[Hex("0000000000000004")]), // uint64 timestamp = 4
+                commit_bytes(),                    // MLSMessage message
+                bytes(&[Hex("3c")]),               // MLSMessage externalProposals<V>, 60 bytes
+                proposal_bytes("00000005"),
+            ]
+            .concat(),
+        ),
+        (
+            RawFanoutMessage::Commit {
+                timestamp: 5,
+                message: commit_bytes(),
+                external_proposals: Vec::new(),
+            },
+            [
+                bytes(&[Hex("0000000000000005")]), // uint64 timestamp = 5
+                commit_bytes(),                    // MLSMessage message
+                bytes(&[Hex("00")]),               // MLSMessage externalProposals<V>: empty
+            ]
+            .concat(),
+        ),
+    ];
+    for (value, hand) in cases {
+        assert_eq!(value.encode().unwrap(), hand, "{value:?}");
+        assert_eq!(RawFanoutMessage::decode(&hand).unwrap(), value);
+        // The parsed view reads the same bytes and writes them back.
+        assert_eq!(
+            FanoutMessage::decode(&hand).unwrap().encode().unwrap(),
+            hand
+        );
+    }
+}
+
 #[test]
 fn short_bodies_by_hand() {
     // UpdateRoomResponse, wrongEpoch.

@@ -98,6 +98,7 @@ proptest! {
     #[test]
     fn fanout(message in fanout_message(), notify in notify_body()) {
         body(&message)?;
+        raw_view(&message)?;
         // A notify body is the plain concatenation of its messages.
         let mut concatenated = Vec::new();
         for m in &notify.messages {
@@ -197,4 +198,62 @@ fn enumerations() {
     all(SearchIdentifierType::ALL, 9);
     all(IdentifierQueryCode::ALL, 5);
     all(FieldSource::ALL, 9);
+}
+
+/// The raw view of a `FanoutMessage`'s bytes holds exactly the bytes of each
+/// part and writes the same message back; a Welcome whose tree is not sent in
+/// full is refused, naming the field (decision W-21).
+fn raw_view(message: &FanoutMessage) -> Result<(), TestCaseError> {
+    let encoded = message.encode().unwrap();
+    fn bytes(v: &impl tls_codec::Serialize) -> Vec<u8> {
+        v.tls_serialize_detached().unwrap()
+    }
+    let list = |v: &[ProposalMessage]| v.iter().map(bytes).collect::<Vec<_>>();
+    let timestamp = message.timestamp;
+    let expected = match &message.event {
+        FanoutEvent::Application { message, frank } => RawFanoutMessage::Application {
+            timestamp,
+            message: bytes(message),
+            frank: frank.as_ref().map(bytes),
+        },
+        FanoutEvent::Welcome {
+            welcome,
+            ratchet_tree_option: RatchetTreeOption::Full(tree),
+        } => RawFanoutMessage::Welcome {
+            timestamp,
+            // `MLSMessage`: mls10, mls_welcome, then the Welcome.
+            message: [&[0, 1, 0, 3][..], &bytes(&**welcome)].concat(),
+            ratchet_tree: bytes(tree),
+        },
+        FanoutEvent::Welcome { .. } => {
+            prop_assert_eq!(
+                RawFanoutMessage::decode(&encoded),
+                Err(DecodeError::Invalid {
+                    what: "FanoutMessage.ratchetTreeOption",
+                    reason: "only a full ratchet tree is supported",
+                })
+            );
+            return Ok(());
+        }
+        FanoutEvent::Proposal {
+            proposal,
+            more_proposals,
+        } => RawFanoutMessage::Proposal {
+            timestamp,
+            message: bytes(proposal),
+            more_proposals: list(more_proposals),
+        },
+        FanoutEvent::Commit {
+            commit,
+            external_proposals,
+        } => RawFanoutMessage::Commit {
+            timestamp,
+            message: bytes(commit),
+            external_proposals: list(external_proposals),
+        },
+    };
+    prop_assert_eq!(RawFanoutMessage::decode(&encoded), Ok(expected.clone()));
+    prop_assert_eq!(expected.timestamp(), timestamp);
+    prop_assert_eq!(expected.encode().unwrap(), encoded);
+    body(&expected)
 }
