@@ -28,13 +28,13 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use mimi_proto::directory::{percent_decode, percent_encode};
 use mimi_proto::messages::crypto::{sign_with_label, verify_with_label};
 use mimi_proto::mls_profile::CIPHERSUITE;
 use openmls::prelude::{OpenMlsCrypto, SignaturePublicKey};
 use openmls_traits::signatures::Signer;
 use sha2::{Digest, Sha256};
 
-use crate::routes::percent_encode;
 
 /// The HTTP header carrying the signature.
 pub const HEADER: &str = "authorization";
@@ -149,7 +149,9 @@ impl AuthHeader {
                 return Err(AuthError::Malformed("repeated parameter"));
             }
         }
-        let client = percent_decode(client.ok_or(AuthError::Malformed("no client"))?)?;
+        let client = percent_decode(client.ok_or(AuthError::Malformed("no client"))?).ok_or(
+            AuthError::Malformed("client is not percent-encoded UTF-8"),
+        )?;
         let timestamp = ts
             .ok_or(AuthError::Malformed("no ts"))?
             .parse()
@@ -365,27 +367,6 @@ fn unb64(text: &str) -> Result<Vec<u8>, AuthError> {
     base64::engine::general_purpose::STANDARD
         .decode(text)
         .map_err(|_| AuthError::Malformed("not base64"))
-}
-
-fn percent_decode(text: &str) -> Result<String, AuthError> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or(AuthError::Malformed("bad percent escape"))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| AuthError::Malformed("client is not UTF-8"))
 }
 
 #[cfg(test)]

@@ -48,6 +48,8 @@
 //! accepted it. An unknown other user answers 404, unless its provider hides
 //! who exists.
 
+use mimi_proto::directory::percent_encode;
+
 /// `POST`: register a client.
 pub const REGISTER: &str = "/client/v1/register";
 /// `GET`: the server's domain and hub external-sender key.
@@ -89,20 +91,6 @@ pub fn membership(room: &mimi_proto::RoomId) -> String {
 /// `POST`: the path relaying `endpoint` for `target` (a user or room URI).
 pub fn mimi(endpoint: &str, target: &str) -> String {
     format!("{MIMI}/{endpoint}/{}", percent_encode(target))
-}
-
-/// One path segment holding `value`: RFC 3986 unreserved characters kept,
-/// every other byte percent-encoded.
-pub fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() * 2);
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use mimi_content::MessageId;
 use mimi_proto::codec::decode_exact;
 use mimi_proto::messages::Frank;
 use mimi_proto::mls_profile::CIPHERSUITE;
-use mimi_proto::{ClientId, RoomId, UserId};
+use mimi_proto::{ClientId, Clock, RoomId, SystemClock, UserId};
 
 use crate::client_room::{ClientRoom, History, RoomStatus, StoredMessage};
 use crate::error::ClientError;
@@ -21,24 +21,6 @@ use crate::identity::Identity;
 use crate::policy::committed_state;
 use crate::storage::{Batch, MessageRow, RoomRow, Storage};
 use crate::store::SqliteStore;
-
-/// The time source. Tests control it; everything else uses [`SystemClock`].
-pub trait Clock: Send + Sync {
-    /// Now, in ms since the UNIX epoch.
-    fn now_ms(&self) -> u64;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-    }
-}
 
 /// Meta keys.
 const META_CLIENT: &str = "client_id";

@@ -58,7 +58,8 @@ mod store;
 mod tests;
 mod wire;
 
-pub use client::{Client, Clock, SystemClock};
+pub use client::Client;
+pub use mimi_proto::{Clock, SystemClock};
 pub use client_room::{ClientRoom, RoomStatus, StoredMessage};
 pub use create::CreatedRoom;
 pub use error::ClientError;

@@ -28,7 +28,7 @@ use mimi_proto::franking::{FRANKING_INTEGRITY_LABEL, ServerFrankingContext};
 
 const T0: u64 = 1_800_000_000_000;
 
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 struct TestClock(Arc<AtomicU64>);
 
 impl Clock for TestClock {

@@ -472,7 +472,15 @@ fn check_url_text(url: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// RFC 3986 unreserved characters are kept, every other byte becomes `%XX`.
+/// `value` as one URI path segment: RFC 3986 unreserved characters kept,
+/// every other byte `%XX` (upper-case hex). The one percent-encoder of the
+/// project: directory paths, the client API's routes and its auth header.
+pub fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(3 * value.len());
+    percent_encode_into(value, &mut out);
+    out
+}
+
 fn percent_encode_into(value: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in value.bytes() {
@@ -486,8 +494,10 @@ fn percent_encode_into(value: &str, out: &mut String) {
     }
 }
 
-/// Decodes `%XX` escapes; `None` for a malformed escape or non-UTF-8 result.
-fn percent_decode(value: &str) -> Option<String> {
+/// Decodes `%XX` escapes (the inverse of [`percent_encode`], also accepting
+/// lower-case hex and unescaped bytes); `None` for a malformed escape or a
+/// result that is not UTF-8.
+pub fn percent_decode(value: &str) -> Option<String> {
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -692,5 +702,23 @@ mod tests {
             parse_request_path("/v1/notify/a.example/x/y/z"),
             Err(DecodeError::Identifier(_))
         ));
+    }
+
+    #[test]
+    fn percent_encoding_is_one_segment_and_reverses() {
+        assert_eq!(
+            percent_encode("mimi://a.example/u/al ice~_.-"),
+            "mimi%3A%2F%2Fa.example%2Fu%2Fal%20ice~_.-"
+        );
+        assert_eq!(percent_encode("é"), "%C3%A9");
+        for value in ["", "mimi://a.example/r/x?y=1&z", "é/%", "\u{0}\u{7f}"] {
+            let encoded = percent_encode(value);
+            assert!(!encoded.contains('/'), "{encoded}");
+            assert_eq!(percent_decode(&encoded).as_deref(), Some(value));
+        }
+        assert_eq!(percent_decode("%c3%a9").as_deref(), Some("é"));
+        for bad in ["%", "%4", "%zz", "%FF"] {
+            assert_eq!(percent_decode(bad), None, "{bad}");
+        }
     }
 }

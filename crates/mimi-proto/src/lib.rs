@@ -13,10 +13,12 @@
 //! - [`error`]: the one error enum of this layer.
 //! - [`messages`]: the protocol bodies, one module per endpoint.
 //! - [`components`]: room-state components (participant list, roles, policy…).
-//! - [`directory`]: the JSON endpoint directory.
+//! - [`directory`]: the JSON endpoint directory and percent-encoding.
+//! - [`clock`]: the protocol's time source, shared by server and client.
 
 #![forbid(unsafe_code)]
 
+pub mod clock;
 pub mod codec;
 pub mod components;
 pub mod directory;
@@ -28,6 +30,7 @@ pub mod id;
 pub mod messages;
 pub mod mls_profile;
 
+pub use clock::{Clock, SystemClock};
 pub use codec::{MAX_MESSAGE_LEN, Utf8String, WireMessage};
 pub use error::{DecodeError, EncodeError, IdError};
 pub use id::{

@@ -37,7 +37,7 @@ pub use admin::federation::stored_reports;
 pub use client_api::provisioning::ProvisionError;
 pub use fed::claim_limits::KeyPackageSettings;
 pub use fed::consent::ConsentError;
-pub use setup::clock::{Clock, SystemClock};
+pub use mimi_proto::{Clock, SystemClock};
 pub use setup::config::{Config, FanoutSettings, Limits, LogFormat, Registration, TlsPaths};
 #[doc(hidden)]
 pub use setup::fuzzing;

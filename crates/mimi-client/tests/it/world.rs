@@ -29,7 +29,7 @@ use mimi_proto::{ClientId, ProviderId, RoomId, UserId};
 /// Hub time starts here (2027) and moves one second per accepted event.
 pub const T0: u64 = 1_800_000_000_000;
 
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct SharedClock(pub Arc<AtomicU64>);
 
 impl Clock for SharedClock {

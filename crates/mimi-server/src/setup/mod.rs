@@ -1,13 +1,12 @@
 //! Building and running one server: configuration, keys, TLS and the
 //! development PKI, the two listeners, the state every handler shares, and
-//! the cross-cutting parts they all use (clock, metrics, the HTTP error
-//! mapping).
+//! the cross-cutting parts they all use (metrics, the HTTP error mapping;
+//! the clock is `mimi_proto::Clock`, shared with the client).
 //!
 //! Nothing here knows a MIMI endpoint: [`server`] wires the routers of
 //! [`crate::fed`], [`crate::client_api`] and [`crate::admin`] to the
 //! listeners, and starts the fan-out worker.
 
-pub mod clock;
 pub mod config;
 #[doc(hidden)]
 pub mod fuzzing;

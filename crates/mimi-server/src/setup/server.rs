@@ -23,7 +23,7 @@ use crate::fanout::peers::PeerMap;
 use crate::fanout::worker::{RetryPolicy, Worker};
 use crate::lanes::room_cache::RoomCache;
 use crate::lanes::sequencer::Sequencer;
-use crate::setup::clock::{Clock, SystemClock};
+use mimi_proto::{Clock, SystemClock};
 use crate::setup::config::Config;
 use crate::setup::hub_keys;
 use crate::setup::metrics::Metrics;

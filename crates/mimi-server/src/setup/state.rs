@@ -10,7 +10,7 @@ use mimi_store::Store;
 use crate::fanout::peer_client::PeerClient;
 use crate::lanes::room_cache::RoomCache;
 use crate::lanes::sequencer::Sequencer;
-use crate::setup::clock::Clock;
+use mimi_proto::Clock;
 use crate::setup::config::Limits;
 use crate::setup::metrics::Metrics;
 

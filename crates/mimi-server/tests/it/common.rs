@@ -9,6 +9,7 @@
 //! The client listener speaks HTTPS with the provider's certificate; the
 //! harness trusts the development CA.
 
+pub use mimi_proto::directory::percent_encode;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -755,19 +756,6 @@ pub fn incoming(payload: &[u8]) -> Incoming {
     }
 }
 
-/// One path segment holding `value`, RFC 3986 unreserved characters kept.
-pub fn percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
 
 /// A federation of three providers where bob (on b.example) and cathy (on
 /// c.example) share `mimi://a.example/r/club`, hosted on a.example. B and C

@@ -1,9 +1,11 @@
-//! Where the server's notion of "now" comes from.
+//! The protocol's notion of "now": milliseconds since the UNIX epoch.
 //!
 //! Acceptance timestamps are part of the protocol (`accepted_timestamp`,
-//! `FanoutMessage.timestamp`, franking contexts), so handlers never read the
-//! system clock themselves: they ask the [`Clock`] the server was built with,
-//! and tests can pass one they control.
+//! `FanoutMessage.timestamp`, franking contexts), and a client checks message
+//! ages against them, so neither the server's handlers nor the client library
+//! read the system clock themselves: they ask the [`Clock`] they were built
+//! with, and tests pass one they control. The trait lives here, below both,
+//! so that the server and the client share one definition.
 
 use std::fmt::Debug;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -24,7 +26,7 @@ impl Clock for SystemClock {
             .duration_since(UNIX_EPOCH)
             .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
             // A clock set before 1970 is a host misconfiguration; 0 keeps the
-            // server running and makes the problem visible in every timestamp.
+            // caller running and makes the problem visible in every timestamp.
             .unwrap_or(0)
     }
 }
