@@ -35,7 +35,6 @@ use openmls::prelude::{OpenMlsCrypto, SignaturePublicKey};
 use openmls_traits::signatures::Signer;
 use sha2::{Digest, Sha256};
 
-
 /// The HTTP header carrying the signature.
 pub const HEADER: &str = "authorization";
 /// The authorization scheme.
@@ -149,9 +148,8 @@ impl AuthHeader {
                 return Err(AuthError::Malformed("repeated parameter"));
             }
         }
-        let client = percent_decode(client.ok_or(AuthError::Malformed("no client"))?).ok_or(
-            AuthError::Malformed("client is not percent-encoded UTF-8"),
-        )?;
+        let client = percent_decode(client.ok_or(AuthError::Malformed("no client"))?)
+            .ok_or(AuthError::Malformed("client is not percent-encoded UTF-8"))?;
         let timestamp = ts
             .ok_or(AuthError::Malformed("no ts"))?
             .parse()

@@ -19,9 +19,10 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
-use mimi_client::{Client, Incoming, RoomEvent};
+use mimi_client::{Client, RoomEvent};
 use mimi_policy::Preset;
 use mimi_proto::ClientId;
+use mimi_proto::messages::RawFanoutMessage;
 
 use world::World;
 
@@ -134,7 +135,7 @@ fn message_and_measure(s: &mut Setup, receiver: usize) -> (Duration, Duration) {
         s.bob
     };
     s.w.sync(other);
-    let inbox: Vec<Incoming> = std::mem::take(&mut s.w.inbox[receiver]);
+    let inbox: Vec<RawFanoutMessage> = std::mem::take(&mut s.w.inbox[receiver]);
     let start = Instant::now();
     for incoming in inbox {
         let events = s.w.clients[receiver].process(incoming).unwrap();
@@ -154,7 +155,7 @@ fn batch_and_measure(s: &mut Setup) -> Duration {
     }
     s.w.inbox[s.charlie].clear();
     s.w.sync(s.bob);
-    let inbox: Vec<Incoming> = std::mem::take(&mut s.w.inbox[s.persistent]);
+    let inbox: Vec<RawFanoutMessage> = std::mem::take(&mut s.w.inbox[s.persistent]);
     let start = Instant::now();
     let processed = s.w.clients[s.persistent]
         .process_batch((0..).zip(inbox))

@@ -9,50 +9,8 @@ use mimi_policy::{Denial, Summary};
 use mimi_proto::messages::Frank;
 use mimi_proto::{ClientId, RoomId, UserId};
 
-/// One event of a room, as the hub fanned it out (protocol-06 §5.5), with MLS
-/// objects as their serialized `MLSMessage` bytes. The provider's client API
-/// delivers these in the hub's order; the room is read from the message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Incoming {
-    /// A commit, with the hub's proposals regenerated after an external commit.
-    Commit {
-        /// Hub acceptance time, ms since the UNIX epoch.
-        timestamp: u64,
-        /// The commit `MLSMessage`.
-        message: Vec<u8>,
-        /// Hub proposals stapled to an external commit (issue #128).
-        external_proposals: Vec<Vec<u8>>,
-    },
-    /// A Welcome with the new epoch's ratchet tree.
-    Welcome {
-        /// Hub acceptance time of the commit that created it.
-        timestamp: u64,
-        /// The Welcome `MLSMessage`.
-        message: Vec<u8>,
-        /// The ratchet tree, serialized (`ratchet_tree<V>`).
-        ratchet_tree: Vec<u8>,
-    },
-    /// A proposal bundle.
-    Proposal {
-        /// Hub acceptance time.
-        timestamp: u64,
-        /// The first proposal `MLSMessage`.
-        message: Vec<u8>,
-        /// The rest of the bundle.
-        more_proposals: Vec<Vec<u8>>,
-    },
-    /// An application message.
-    Application {
-        /// Hub acceptance time.
-        timestamp: u64,
-        /// The PrivateMessage `MLSMessage`.
-        message: Vec<u8>,
-        /// The hub's frank, serialized, when the sender asked for one.
-        frank: Option<Vec<u8>>,
-    },
-}
-
-/// What processing one [`Incoming`] event did.
+/// What processing one fanned-out event
+/// ([`RawFanoutMessage`](mimi_proto::messages::RawFanoutMessage)) did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RoomEvent {
     /// We joined a room from a Welcome.

@@ -3,7 +3,7 @@
 
 /// Feeds arbitrary bytes to a fresh client as each kind of fanned-out event.
 pub fn process_event(data: &[u8]) {
-    use crate::events::Incoming;
+    use mimi_proto::messages::RawFanoutMessage;
     let Ok(client_id) = mimi_proto::ClientId::parse("mimi://fuzz.example/d/fuzz/dev") else {
         return;
     };
@@ -12,22 +12,22 @@ pub fn process_event(data: &[u8]) {
     };
     let (head, tail) = data.split_at(data.len() / 2);
     for incoming in [
-        Incoming::Commit {
+        RawFanoutMessage::Commit {
             timestamp: 0,
             message: data.to_vec(),
             external_proposals: Vec::new(),
         },
-        Incoming::Proposal {
+        RawFanoutMessage::Proposal {
             timestamp: 0,
             message: data.to_vec(),
             more_proposals: Vec::new(),
         },
-        Incoming::Welcome {
+        RawFanoutMessage::Welcome {
             timestamp: 0,
             message: head.to_vec(),
             ratchet_tree: tail.to_vec(),
         },
-        Incoming::Application {
+        RawFanoutMessage::Application {
             timestamp: 0,
             message: data.to_vec(),
             frank: Some(tail.to_vec()),

@@ -59,16 +59,16 @@ mod tests;
 mod wire;
 
 pub use client::Client;
-pub use mimi_proto::{Clock, SystemClock};
 pub use client_room::{ClientRoom, RoomStatus, StoredMessage};
 pub use create::CreatedRoom;
 pub use error::ClientError;
 pub use events::{
-    DiscardReason, FrankError, FrankStatus, Incoming, OutgoingMessage, OutgoingProposals,
-    ReceivedMessage, RoomEvent,
+    DiscardReason, FrankError, FrankStatus, OutgoingMessage, OutgoingProposals, ReceivedMessage,
+    RoomEvent,
 };
 pub use join::GroupInfoAsk;
 pub use mimi_mls::{Identity, OutgoingCommit, client_of, identity};
+pub use mimi_proto::{Clock, SystemClock};
 pub use process::Processed;
 pub use retry::{Retried, RetryError};
 pub use store::DATABASE_FILE;

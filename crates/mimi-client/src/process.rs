@@ -13,12 +13,12 @@ use openmls_traits::OpenMlsProvider as _;
 
 use mimi_policy::{Actor, Summary};
 use mimi_proto::RoomId;
-use mimi_proto::messages::UpdateOutcome;
+use mimi_proto::messages::{RawFanoutMessage, UpdateOutcome};
 
 use crate::client::Client;
 use crate::client_room::{ClientRoom, RoomStatus};
 use crate::error::ClientError;
-use crate::events::{Incoming, RoomEvent};
+use crate::events::RoomEvent;
 use crate::policy::{self, committed_state, context};
 use crate::storage::Batch;
 use mimi_mls::RoomGroup as _;
@@ -42,7 +42,7 @@ impl Client {
     /// breaks room policy (it is not applied: the hub let through what every
     /// client must refuse), [`ClientError::State`] for a commit from a future
     /// epoch (events are missing). The client is unchanged on error.
-    pub fn process(&mut self, incoming: Incoming) -> Result<Vec<RoomEvent>, ClientError> {
+    pub fn process(&mut self, incoming: RawFanoutMessage) -> Result<Vec<RoomEvent>, ClientError> {
         self.process_at(incoming, None)
     }
 
@@ -53,7 +53,7 @@ impl Client {
     /// As [`Client::process`].
     pub fn process_at(
         &mut self,
-        incoming: Incoming,
+        incoming: RawFanoutMessage,
         cursor: Option<u64>,
     ) -> Result<Vec<RoomEvent>, ClientError> {
         let mut batch = Batch::default();
@@ -74,7 +74,7 @@ impl Client {
     /// is reported in [`Processed::error`].
     pub fn process_batch(
         &mut self,
-        events: impl IntoIterator<Item = (u64, Incoming)>,
+        events: impl IntoIterator<Item = (u64, RawFanoutMessage)>,
     ) -> Result<Processed, ClientError> {
         let mut batch = Batch::default();
         let mut out = Processed::default();
@@ -99,11 +99,11 @@ impl Client {
 
     fn process_one(
         &mut self,
-        incoming: Incoming,
+        incoming: RawFanoutMessage,
         batch: &mut Batch,
     ) -> Result<Vec<RoomEvent>, ClientError> {
         Ok(match incoming {
-            Incoming::Commit {
+            RawFanoutMessage::Commit {
                 timestamp,
                 message,
                 external_proposals,
@@ -125,7 +125,7 @@ impl Client {
                 }
                 events
             }
-            Incoming::Proposal {
+            RawFanoutMessage::Proposal {
                 timestamp,
                 message,
                 more_proposals,
@@ -135,12 +135,12 @@ impl Client {
                 all.extend(more_proposals);
                 self.process_proposals(timestamp, &all)?
             }
-            Incoming::Welcome {
+            RawFanoutMessage::Welcome {
                 timestamp,
                 message,
                 ratchet_tree,
             } => vec![self.process_welcome(timestamp, &message, &ratchet_tree, batch)?],
-            Incoming::Application {
+            RawFanoutMessage::Application {
                 timestamp,
                 message,
                 frank,

@@ -4,11 +4,11 @@
 //! its operation on the new epoch and sends it again.
 
 use mimi_proto::RoomId;
-use mimi_proto::messages::UpdateOutcome;
+use mimi_proto::messages::{RawFanoutMessage, UpdateOutcome};
 
 use crate::client::Client;
 use crate::error::ClientError;
-use crate::events::{Incoming, RoomEvent};
+use crate::events::RoomEvent;
 use mimi_mls::OutgoingCommit;
 
 /// How a retried commit ended.
@@ -61,7 +61,7 @@ impl Client {
         E: std::error::Error + 'static,
         B: FnMut(&mut Client) -> Result<OutgoingCommit, ClientError>,
         S: FnMut(&OutgoingCommit) -> Result<UpdateOutcome, E>,
-        F: FnMut(&Client) -> Result<Vec<Incoming>, E>,
+        F: FnMut(&Client) -> Result<Vec<RawFanoutMessage>, E>,
     {
         let mut events = Vec::new();
         for attempt in 1..=max_attempts {

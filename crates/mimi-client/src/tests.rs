@@ -19,7 +19,7 @@ use mimi_hub::HubKeys;
 use mimi_policy::Preset;
 use mimi_proto::components::{BANNED_ROLE, ParticipantId};
 use mimi_proto::messages::crypto::sign_with_label;
-use mimi_proto::messages::{Frank, UpdateOutcome};
+use mimi_proto::messages::{Frank, RawFanoutMessage, UpdateOutcome};
 use mimi_proto::mls_profile::CIPHERSUITE;
 use mimi_proto::{ClientId, ProviderId, RoomId, UserId};
 
@@ -42,7 +42,7 @@ struct Bus {
     hub: HubKeys,
     room: RoomId,
     epoch: u64,
-    log: Vec<Incoming>,
+    log: Vec<RawFanoutMessage>,
     clock: TestClock,
 }
 
@@ -122,7 +122,7 @@ impl Net {
             accepted_timestamp: ts,
         };
         self.bus.epoch += 1;
-        self.bus.log.push(Incoming::Commit {
+        self.bus.log.push(RawFanoutMessage::Commit {
             timestamp: ts,
             message: bytes,
             external_proposals: Vec::new(),
@@ -131,7 +131,7 @@ impl Net {
         if let Some(w) = &out.welcome {
             // The new epoch's tree, as the hub would serve it.
             let tree = self.tree(who);
-            self.bus.log.push(Incoming::Welcome {
+            self.bus.log.push(RawFanoutMessage::Welcome {
                 timestamp: ts,
                 message: w.tls_serialize_detached().unwrap(),
                 ratchet_tree: tree,
@@ -152,7 +152,7 @@ impl Net {
 
     fn propose(&mut self, out: &OutgoingProposals) {
         let ts = self.bus.tick();
-        self.bus.log.push(Incoming::Proposal {
+        self.bus.log.push(RawFanoutMessage::Proposal {
             timestamp: ts,
             message: out.proposal.tls_serialize_detached().unwrap(),
             more_proposals: out
@@ -205,7 +205,7 @@ impl Net {
                     .unwrap(),
                 }
             });
-        self.bus.log.push(Incoming::Application {
+        self.bus.log.push(RawFanoutMessage::Application {
             timestamp: ts,
             message: bytes,
             frank: frank.as_ref().map(|f| f.tls_serialize_detached().unwrap()),
@@ -577,7 +577,7 @@ fn race_loser_resyncs_and_retries() {
     // Alice resyncs and retries (with a fresh KeyPackage for carol): her
     // first attempt is still built on the old epoch and loses.
     let cursor = net.cursors[alice];
-    let missed: Vec<Incoming> = net.bus.log[cursor..].to_vec();
+    let missed: Vec<RawFanoutMessage> = net.bus.log[cursor..].to_vec();
     net.cursors[alice] = net.bus.log.len();
     let kp_c = net.kp(carol);
     let mut log = std::mem::take(&mut net.bus.log);
@@ -595,12 +595,12 @@ fn race_loser_resyncs_and_retries() {
                     });
                 }
                 *bus_epoch += 1;
-                log.push(Incoming::Commit {
+                log.push(RawFanoutMessage::Commit {
                     timestamp: T0 + 50_000,
                     message: bytes,
                     external_proposals: Vec::new(),
                 });
-                log.push(Incoming::Welcome {
+                log.push(RawFanoutMessage::Welcome {
                     timestamp: T0 + 50_000,
                     message: out
                         .welcome
@@ -635,7 +635,7 @@ fn race_loser_resyncs_and_retries() {
     net.cursors[alice] = net.bus.log.len();
     // The Welcome carries the tree of the epoch alice's commit opened.
     let tree = net.tree(alice);
-    if let Some(Incoming::Welcome { ratchet_tree, .. }) = net.bus.log.last_mut() {
+    if let Some(RawFanoutMessage::Welcome { ratchet_tree, .. }) = net.bus.log.last_mut() {
         *ratchet_tree = tree;
     }
     net.sync_all();
@@ -1044,7 +1044,7 @@ fn a_batch_stops_at_the_first_failing_event_and_keeps_what_came_before() {
     // Bob's backlog: two messages, then the message of the epoch after a
     // commit he skips (events are missing).
     let log = net.bus.log.clone();
-    let backlog: Vec<(u64, Incoming)> = vec![
+    let backlog: Vec<(u64, RawFanoutMessage)> = vec![
         (1, log[start].clone()),
         (2, log[start + 1].clone()),
         (3, log[log.len() - 1].clone()),

@@ -10,11 +10,11 @@ use openmls::prelude::{ContentType, MlsMessageBodyIn, MlsMessageIn, Sender, Wire
 
 use mimi_mls::{RoomGroup as _, claims_of, client_of};
 use mimi_policy::{Actor, Context};
-use mimi_proto::messages::parse_commit;
+use mimi_proto::messages::{RawFanoutMessage, parse_commit};
 use mimi_proto::{ClientId, ProviderId};
 
 use crate::error::HubError;
-use crate::fanout::{Delivery, Event};
+use crate::fanout::Delivery;
 use crate::hub::Hub;
 use crate::room::Room;
 use crate::tree::ratchet_tree_bytes;
@@ -256,7 +256,7 @@ impl Room {
                     let accepted = self.queue_bundle(hub, vec![message], now, Some(client))?;
                     external_proposals.extend(accepted.deliveries.into_iter().take(1).filter_map(
                         |d| match d.event {
-                            Event::Proposal { message, .. } => Some(message),
+                            RawFanoutMessage::Proposal { message, .. } => Some(message),
                             _ => None,
                         },
                     ));
@@ -273,7 +273,7 @@ impl Room {
             .into_iter()
             .map(|to| Delivery {
                 to,
-                event: Event::Commit {
+                event: RawFanoutMessage::Commit {
                     timestamp: now,
                     message: commit_bytes.clone(),
                     external_proposals: external_proposals.clone(),
@@ -291,7 +291,7 @@ impl Room {
             for to in owners {
                 deliveries.push(Delivery {
                     to,
-                    event: Event::Welcome {
+                    event: RawFanoutMessage::Welcome {
                         timestamp: now,
                         message: message.clone(),
                         ratchet_tree: ratchet_tree.clone(),

@@ -25,7 +25,7 @@ mod tree;
 pub use commit::{Accepted, CommitBundle};
 pub use error::{HubError, UpdateCode};
 pub use external::{JoinMaterial, MAX_PENDING_JOINERS};
-pub use fanout::{Delivery, Event};
+pub use fanout::Delivery;
 pub use franking::ReportRejection;
 pub use hub::Hub;
 pub use keys::{HUB_USER, HubKeys};

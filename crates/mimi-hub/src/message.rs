@@ -13,11 +13,11 @@ use openmls::prelude::{ContentType, MlsMessageIn, WireFormat};
 use mimi_content::franking::SafeAad;
 use mimi_proto::ProviderId;
 use mimi_proto::components::ParticipantId;
-use mimi_proto::messages::Frank;
+use mimi_proto::messages::{Frank, RawFanoutMessage};
 
 use crate::commit::Accepted;
 use crate::error::HubError;
-use crate::fanout::{Delivery, Event};
+use crate::fanout::Delivery;
 use crate::hub::Hub;
 use crate::room::Room;
 
@@ -116,7 +116,7 @@ impl Room {
             .into_iter()
             .map(|to| Delivery {
                 to,
-                event: Event::Application {
+                event: RawFanoutMessage::Application {
                     timestamp: now,
                     message: bytes.clone(),
                     frank: frank_bytes.clone(),

@@ -12,10 +12,11 @@ use openmls::prelude::{ContentType, MlsMessageIn, WireFormat};
 
 use mimi_policy::Context;
 use mimi_proto::ClientId;
+use mimi_proto::messages::RawFanoutMessage;
 
 use crate::commit::Accepted;
 use crate::error::HubError;
-use crate::fanout::{Delivery, Event};
+use crate::fanout::Delivery;
 use crate::hub::Hub;
 use crate::room::{QueuedEntry, Room};
 use mimi_mls::RoomGroup as _;
@@ -129,7 +130,7 @@ impl Room {
             .into_iter()
             .map(|to| Delivery {
                 to,
-                event: Event::Proposal {
+                event: RawFanoutMessage::Proposal {
                     timestamp: now,
                     message: first.clone(),
                     more_proposals: more.to_vec(),

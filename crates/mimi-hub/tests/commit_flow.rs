@@ -5,11 +5,12 @@
 
 mod support;
 
-use mimi_hub::{Event, HubError, ProposalBundle, Room};
+use mimi_hub::{HubError, ProposalBundle, Room};
 use mimi_mls::OutgoingCommit;
 use mimi_mls::member::{export_for_hub, join_external};
 use mimi_policy::{Actor, Change, Claims, Preset, Proposal as PolicyProposal};
 use mimi_proto::components::ParticipantListUpdate;
+use mimi_proto::messages::RawFanoutMessage;
 use mimi_proto::{ProviderId, RoomId};
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{
@@ -47,8 +48,8 @@ fn follower_user_is_added_and_welcome_goes_only_to_its_provider() {
     let mut commit_to = Vec::new();
     for d in &accepted.deliveries {
         match &d.event {
-            Event::Commit { .. } => commit_to.push(d.to.domain().to_owned()),
-            Event::Welcome { .. } => assert_eq!(d.to.domain(), "b.example"),
+            RawFanoutMessage::Commit { .. } => commit_to.push(d.to.domain().to_owned()),
+            RawFanoutMessage::Welcome { .. } => assert_eq!(d.to.domain(), "b.example"),
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -408,7 +409,7 @@ fn leave_is_proposed_queued_and_must_be_committed() {
         "bob is off the effective list"
     );
     assert_eq!(w.room.committed_state().role_of(&bob.user()), Some(MEMBER));
-    let Event::Proposal {
+    let RawFanoutMessage::Proposal {
         message,
         more_proposals,
         ..
@@ -543,7 +544,7 @@ fn new_device_joins_by_external_commit_and_hub_removes_are_reissued() {
 
     // The hub's Remove was re-issued in the new epoch and stapled to the commit.
     assert_eq!(w.room.queued().len(), 1);
-    let Event::Commit {
+    let RawFanoutMessage::Commit {
         external_proposals, ..
     } = &accepted.deliveries[0].event
     else {

@@ -9,9 +9,10 @@ use hmac::{Hmac, Mac as _};
 use mimi_content::ContentBuilder;
 use mimi_content::Salt;
 use mimi_content::franking::{FrankingTag, SafeAad};
-use mimi_hub::{Event, HubError};
+use mimi_hub::HubError;
 use mimi_policy::Preset;
 use mimi_proto::franking::{FRANKING_INTEGRITY_LABEL, ServerFrankingContext};
+use mimi_proto::messages::RawFanoutMessage;
 use mimi_proto::messages::crypto::verify_with_label;
 use mimi_proto::mls_profile::CIPHERSUITE;
 use mimi_proto::{ProviderId, RoomId};
@@ -66,7 +67,7 @@ fn messages_are_franked_fanned_out_and_decryptable() {
         .map(|d| d.to.domain().to_owned())
         .collect();
     assert_eq!(to, ["a.example", "b.example"]);
-    let Event::Application {
+    let RawFanoutMessage::Application {
         message,
         frank: Some(_),
         ..

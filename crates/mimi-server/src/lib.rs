@@ -18,8 +18,8 @@
 //! - `lanes/`: per-room ordered lanes running the hub and writing each result
 //!   in one store transaction.
 //! - `fanout/`: the outbox worker delivering to followers in order with
-//!   retries, the `FanoutMessage` wire form, local mailboxes, and the client
-//!   that calls peers by domain.
+//!   retries, local mailboxes, and the client that calls peers by domain
+//!   (the events themselves are `mimi_proto`'s `RawFanoutMessage`).
 //! - `setup/`: [`start`] a whole server, [`Running::shutdown`] it; config,
 //!   keys, TLS, PKI, listeners, shared state, metrics, and `http_error.rs`,
 //!   where every HTTP status is chosen.

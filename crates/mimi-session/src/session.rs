@@ -6,11 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use mimi_client::{Client, Incoming, RoomEvent};
+use mimi_client::{Client, RoomEvent};
 use mimi_client_api::{
     EventsPage, KeyPackageCount, KeyPackagesUpload, RegisterProof, RegisterRequest, routes,
 };
-use mimi_proto::messages::FanoutMessage;
+use mimi_proto::messages::RawFanoutMessage;
 use mimi_proto::{ClientId, WireMessage as _};
 use openmls::prelude::tls_codec::Serialize as _;
 use openmls_basic_credential::SignatureKeyPair;
@@ -356,7 +356,7 @@ impl Session {
     ) -> Result<(), SessionError> {
         let mut batch = Vec::with_capacity(page.events.len());
         let flush = |client: &mut Client,
-                     batch: &mut Vec<(u64, Incoming)>,
+                     batch: &mut Vec<(u64, RawFanoutMessage)>,
                      report: &mut SyncReport|
          -> Result<(), SessionError> {
             let mut pending = std::mem::take(batch);
@@ -374,14 +374,11 @@ impl Session {
             Ok(())
         };
         for event in page.events {
-            let incoming = FanoutMessage::decode(&event.payload.0)
-                .map_err(|e| e.to_string())
-                .and_then(|m| Incoming::from_fanout(&m).map_err(|e| e.to_string()));
-            match incoming {
+            match RawFanoutMessage::decode(&event.payload.0) {
                 Ok(i) => batch.push((event.cursor, i)),
                 Err(why) => {
                     flush(&mut self.client, &mut batch, report)?;
-                    report.skipped.push((event.cursor, why));
+                    report.skipped.push((event.cursor, why.to_string()));
                     self.client.set_cursor(event.cursor)?;
                 }
             }

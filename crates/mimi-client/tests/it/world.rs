@@ -10,19 +10,15 @@ use openmls::prelude::{MlsMessageIn, MlsMessageOut, ProtocolVersion, RatchetTree
 use openmls_traits::OpenMlsProvider as _;
 
 use mimi_client::{
-    Client, Clock, GroupInfoAsk, Incoming, OutgoingCommit, OutgoingMessage, OutgoingProposals,
-    RoomEvent, RoomStatus,
+    Client, Clock, GroupInfoAsk, OutgoingCommit, OutgoingMessage, OutgoingProposals, RoomEvent,
+    RoomStatus,
 };
-use mimi_hub::{
-    CommitBundle, Delivery, Event, Hub, HubError, HubKeys, ProposalBundle, Room, UpdateCode,
-};
+use mimi_hub::{CommitBundle, Delivery, Hub, HubError, HubKeys, ProposalBundle, Room, UpdateCode};
 use mimi_policy::{PolicyEnvelope, Preset, RoomTemplate};
 use mimi_proto::WireMessage as _;
-use mimi_proto::codec::decode_exact;
 use mimi_proto::messages::{
-    ApplicationMessage, CommitMessage, FanoutEvent, FanoutMessage, Frank, GroupInfoOption,
-    HandshakeBundle, ProposalMessage, RatchetTreeOption, SubmitMessageRequest, UpdateOutcome,
-    UpdateRequest,
+    FanoutMessage, GroupInfoOption, HandshakeBundle, ProposalMessage, RawFanoutMessage,
+    SubmitMessageRequest, UpdateOutcome, UpdateRequest,
 };
 use mimi_proto::{ClientId, ProviderId, RoomId, UserId};
 
@@ -44,7 +40,7 @@ pub struct World {
     pub room: Option<Room>,
     pub clients: Vec<Client>,
     /// Events delivered to each client and not yet processed.
-    pub inbox: Vec<Vec<Incoming>>,
+    pub inbox: Vec<Vec<RawFanoutMessage>>,
     /// Everything each client processed, for end-of-test checks.
     pub seen: Vec<Vec<RoomEvent>>,
     pub clock: SharedClock,
@@ -139,47 +135,16 @@ impl World {
 
     fn route(&mut self, deliveries: Vec<Delivery>) {
         for d in deliveries {
-            let incoming = match d.event {
-                Event::Commit {
-                    timestamp,
-                    message,
-                    external_proposals,
-                } => Incoming::Commit {
-                    timestamp,
-                    message,
-                    external_proposals,
-                },
-                Event::Welcome {
-                    timestamp,
-                    message,
-                    ratchet_tree,
-                } => Incoming::Welcome {
-                    timestamp,
-                    message,
-                    ratchet_tree,
-                },
-                Event::Proposal {
-                    timestamp,
-                    message,
-                    more_proposals,
-                } => Incoming::Proposal {
-                    timestamp,
-                    message,
-                    more_proposals,
-                },
-                Event::Application {
-                    timestamp,
-                    message,
-                    frank,
-                } => Incoming::Application {
-                    timestamp,
-                    message,
-                    frank,
-                },
-            };
+            // What the provider stores and its clients read: the hub's bytes
+            // (both views of the wire struct read them), decoded again.
+            let bytes = d.event.encode().unwrap();
             assert_eq!(
-                Incoming::from_fanout(&fanout_message(&incoming)).unwrap(),
-                incoming,
+                FanoutMessage::decode(&bytes).unwrap().encode().unwrap(),
+                bytes
+            );
+            let incoming = RawFanoutMessage::decode(&bytes).unwrap();
+            assert_eq!(
+                incoming, d.event,
                 "a /notify FanoutMessage carries the same event"
             );
             // The provider hands each event to all its clients (the sender's
@@ -419,68 +384,4 @@ impl World {
             assert_eq!(r.state().to_components(), hub_state, "{name} room state");
         }
     }
-}
-
-/// The `FanoutMessage` a follower would receive for `incoming`, built from
-/// its bytes with the protocol types (what the server puts in `/notify`).
-fn fanout_message(incoming: &Incoming) -> FanoutMessage {
-    use openmls::prelude::MlsMessageBodyIn;
-    let read = |b: &[u8]| MlsMessageIn::tls_deserialize_exact(b).unwrap();
-    let proposal = |b: &Vec<u8>| ProposalMessage::try_from(read(b)).unwrap();
-    let (timestamp, event) = match incoming {
-        Incoming::Commit {
-            timestamp,
-            message,
-            external_proposals,
-        } => (
-            *timestamp,
-            FanoutEvent::Commit {
-                commit: CommitMessage::try_from(read(message)).unwrap(),
-                external_proposals: external_proposals.iter().map(proposal).collect(),
-            },
-        ),
-        Incoming::Proposal {
-            timestamp,
-            message,
-            more_proposals,
-        } => (
-            *timestamp,
-            FanoutEvent::Proposal {
-                proposal: proposal(message),
-                more_proposals: more_proposals.iter().map(proposal).collect(),
-            },
-        ),
-        Incoming::Welcome {
-            timestamp,
-            message,
-            ratchet_tree,
-        } => {
-            let MlsMessageBodyIn::Welcome(welcome) = read(message).extract() else {
-                panic!("not a Welcome")
-            };
-            (
-                *timestamp,
-                FanoutEvent::Welcome {
-                    welcome: Box::new(welcome),
-                    ratchet_tree_option: RatchetTreeOption::Full(
-                        RatchetTreeIn::tls_deserialize_exact(ratchet_tree).unwrap(),
-                    ),
-                },
-            )
-        }
-        Incoming::Application {
-            timestamp,
-            message,
-            frank,
-        } => (
-            *timestamp,
-            FanoutEvent::Application {
-                message: ApplicationMessage::try_from(read(message)).unwrap(),
-                frank: frank
-                    .as_ref()
-                    .map(|f| decode_exact::<Frank>(f, "Frank").unwrap()),
-            },
-        ),
-    };
-    FanoutMessage { timestamp, event }
 }

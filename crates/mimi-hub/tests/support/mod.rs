@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, dead_code)]
 
-use mimi_hub::{CommitBundle, Event, Hub, HubKeys, Room};
+use mimi_hub::{CommitBundle, Hub, HubKeys, Room};
 use mimi_mls::member::{create_group, export_for_hub, join_config};
 use mimi_mls::{Identity, OutgoingCommit, RoomGroup as _};
 use mimi_policy::{
@@ -14,6 +14,7 @@ use mimi_policy::{
 };
 use mimi_proto::ClientId;
 use mimi_proto::components::{ComponentId, ParticipantId, ParticipantListUpdate, UserRolePair};
+use mimi_proto::messages::RawFanoutMessage;
 use mimi_proto::{ProviderId, RoomId, UserId};
 use openmls::messages::proposals::{AppDataUpdateProposal, Proposal};
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
@@ -261,7 +262,7 @@ pub fn welcome_of(deliveries: &[mimi_hub::Delivery]) -> (Vec<u8>, Vec<u8>) {
     deliveries
         .iter()
         .find_map(|d| match &d.event {
-            Event::Welcome {
+            RawFanoutMessage::Welcome {
                 message,
                 ratchet_tree,
                 ..

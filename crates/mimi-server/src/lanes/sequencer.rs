@@ -19,12 +19,12 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use mimi_hub::{Delivery, Event, Room};
+use mimi_hub::{Delivery, Room};
 use mimi_proto::messages::{
-    GroupInfoRequest, GroupInfoResponse, HandshakeBundle, KeyMaterialRequest, SubmitMessageRequest,
-    SubmitMessageResponse, UpdateRequest, UpdateRoomResponse,
+    GroupInfoRequest, GroupInfoResponse, HandshakeBundle, KeyMaterialRequest, RawFanoutMessage,
+    SubmitMessageRequest, SubmitMessageResponse, UpdateRequest, UpdateRoomResponse,
 };
-use mimi_proto::{ProviderId, RoomId};
+use mimi_proto::{ProviderId, RoomId, WireMessage as _};
 use mimi_store::{
     AcceptedEvent, Conflict, EventKind, Fanout, RoomTxn, RoomVersion, StoreError, Timestamp,
 };
@@ -562,7 +562,7 @@ async fn build_event(
                 let mut logged = false;
                 for d in &accepted.deliveries {
                     let payload = encode(&d.event)?;
-                    let is_welcome = matches!(d.event, Event::Welcome { .. });
+                    let is_welcome = matches!(d.event, RawFanoutMessage::Welcome { .. });
                     if !is_welcome && !logged {
                         // The log holds the handshake itself; Welcomes are
                         // per-recipient and stay out of history.
@@ -593,8 +593,11 @@ async fn build_event(
     Ok(Some(event))
 }
 
-fn encode(event: &Event) -> Result<Vec<u8>, ApiError> {
-    crate::fanout::wire::encode(event).map_err(|_| ApiError::Internal("FanoutMessage too large"))
+/// A delivery's `FanoutMessage` bytes.
+fn encode(event: &RawFanoutMessage) -> Result<Vec<u8>, ApiError> {
+    event
+        .encode()
+        .map_err(|_| ApiError::Internal("FanoutMessage too large"))
 }
 
 fn record_metrics(state: &AppState, event: &AcceptedEvent, outputs: &[Output]) {

@@ -23,7 +23,6 @@ use crate::fanout::peers::PeerMap;
 use crate::fanout::worker::{RetryPolicy, Worker};
 use crate::lanes::room_cache::RoomCache;
 use crate::lanes::sequencer::Sequencer;
-use mimi_proto::{Clock, SystemClock};
 use crate::setup::config::Config;
 use crate::setup::hub_keys;
 use crate::setup::metrics::Metrics;
@@ -31,6 +30,7 @@ use crate::setup::server_error::ServerError;
 use crate::setup::state::{AppState, Inner, ROOM_CACHE_CAPACITY, RegistrationPolicy};
 use crate::setup::tls::TlsIdentity;
 use crate::{client_api, fed};
+use mimi_proto::{Clock, SystemClock};
 
 /// What a server is started with besides its configuration.
 #[derive(Debug, Clone)]

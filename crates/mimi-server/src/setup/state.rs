@@ -10,9 +10,9 @@ use mimi_store::Store;
 use crate::fanout::peer_client::PeerClient;
 use crate::lanes::room_cache::RoomCache;
 use crate::lanes::sequencer::Sequencer;
-use mimi_proto::Clock;
 use crate::setup::config::Limits;
 use crate::setup::metrics::Metrics;
+use mimi_proto::Clock;
 
 /// Rooms whose deserialized state stays in memory. A hot room then costs no
 /// snapshot decode per event; the cap bounds memory (a 1000-member room's

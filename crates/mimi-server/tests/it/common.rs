@@ -18,14 +18,14 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use mimi_client::{Client, Incoming, OutgoingCommit, RoomEvent};
+use mimi_client::{Client, OutgoingCommit, RoomEvent};
 use mimi_policy::Preset;
 use mimi_proto::components::ParticipantId;
 use mimi_proto::directory::{Endpoint, PathTarget};
 use mimi_proto::messages::{
-    ApplicationMessage, CommitMessage, FanoutEvent, FanoutMessage, GroupInfoOption,
-    HandshakeBundle, KeyMaterialRequestTbs, KeyMaterialResponse, RatchetTreeOption,
-    SubmitMessageRequest, SubmitMessageResponse, UpdateOutcome, UpdateRequest, UpdateRoomResponse,
+    ApplicationMessage, CommitMessage, GroupInfoOption, HandshakeBundle, KeyMaterialRequestTbs,
+    KeyMaterialResponse, RatchetTreeOption, RawFanoutMessage, SubmitMessageRequest,
+    SubmitMessageResponse, UpdateOutcome, UpdateRequest, UpdateRoomResponse,
 };
 use mimi_proto::mls_profile::{CIPHERSUITE, required_capabilities};
 use mimi_proto::{ClientId, RoomId, UserId, WireMessage as _};
@@ -521,7 +521,11 @@ impl User {
     pub async fn sync(&mut self, home: &Server) -> Vec<RoomEvent> {
         let mut events = Vec::new();
         for (cursor, payload) in home.mailbox(&self.id, self.cursor).await {
-            events.extend(self.client.process(incoming(&payload)).unwrap());
+            events.extend(
+                self.client
+                    .process(RawFanoutMessage::decode(&payload).unwrap())
+                    .unwrap(),
+            );
             self.cursor = cursor;
         }
         events
@@ -706,56 +710,6 @@ pub fn update_body(out: &OutgoingCommit) -> Vec<u8> {
     .encode()
     .unwrap()
 }
-
-/// A mailbox entry (one FanoutMessage) as the client library's input.
-pub fn incoming(payload: &[u8]) -> Incoming {
-    let m = FanoutMessage::decode(payload).unwrap();
-    match m.event {
-        FanoutEvent::Application { message, frank } => Incoming::Application {
-            timestamp: m.timestamp,
-            message: message.tls_serialize_detached().unwrap(),
-            frank: frank.map(|f| f.tls_serialize_detached().unwrap()),
-        },
-        FanoutEvent::Welcome {
-            welcome,
-            ratchet_tree_option,
-        } => {
-            let RatchetTreeOption::Full(tree) = ratchet_tree_option else {
-                panic!("the hub sends the full tree")
-            };
-            Incoming::Welcome {
-                timestamp: m.timestamp,
-                message: MlsMessageOut::from_welcome(*welcome, ProtocolVersion::Mls10)
-                    .tls_serialize_detached()
-                    .unwrap(),
-                ratchet_tree: tree.tls_serialize_detached().unwrap(),
-            }
-        }
-        FanoutEvent::Proposal {
-            proposal,
-            more_proposals,
-        } => Incoming::Proposal {
-            timestamp: m.timestamp,
-            message: proposal.tls_serialize_detached().unwrap(),
-            more_proposals: more_proposals
-                .iter()
-                .map(|p| p.tls_serialize_detached().unwrap())
-                .collect(),
-        },
-        FanoutEvent::Commit {
-            commit,
-            external_proposals,
-        } => Incoming::Commit {
-            timestamp: m.timestamp,
-            message: commit.tls_serialize_detached().unwrap(),
-            external_proposals: external_proposals
-                .iter()
-                .map(|p| p.tls_serialize_detached().unwrap())
-                .collect(),
-        },
-    }
-}
-
 
 /// A federation of three providers where bob (on b.example) and cathy (on
 /// c.example) share `mimi://a.example/r/club`, hosted on a.example. B and C

@@ -3,7 +3,7 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use mimi_client::{Client, Incoming, OutgoingCommit, RoomEvent};
+use mimi_client::{Client, OutgoingCommit, RoomEvent};
 use mimi_client_api::routes;
 use mimi_client_api::{
     AuthHeader, Base64, ConsentChange, ConsentList, ConsentState, CreateRoomRequest, ErrorBody,
@@ -12,8 +12,8 @@ use mimi_client_api::{
 };
 use mimi_policy::Preset;
 use mimi_proto::messages::{
-    ClientStatus, FanoutMessage, KeyMaterialRequestTbs, KeyMaterialResponse, SubmitMessageResponse,
-    UpdateOutcome, UpdateRoomResponse,
+    ClientStatus, KeyMaterialRequestTbs, KeyMaterialResponse, RawFanoutMessage,
+    SubmitMessageResponse, UpdateOutcome, UpdateRoomResponse,
 };
 use mimi_proto::mls_profile::{CIPHERSUITE, required_capabilities};
 use mimi_proto::{ClientId, RoomId, UserId, WireMessage as _};
@@ -342,12 +342,8 @@ impl Device {
         let mut events = Vec::new();
         for event in page.events {
             assert!(event.cursor > self.cursor, "cursors only grow");
-            let fanout = FanoutMessage::decode(&event.payload.0).unwrap();
-            events.extend(
-                self.client
-                    .process(Incoming::from_fanout(&fanout).unwrap())
-                    .unwrap(),
-            );
+            let fanout = RawFanoutMessage::decode(&event.payload.0).unwrap();
+            events.extend(self.client.process(fanout).unwrap());
             self.cursor = event.cursor;
         }
         events
