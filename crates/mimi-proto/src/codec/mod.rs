@@ -100,6 +100,11 @@ pub(crate) trait Codec: Sized {
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError>;
     /// Appends the value's encoding to `w`.
     fn write(&self, w: &mut Writer) -> Result<(), EncodeError>;
+    /// About how many bytes [`Codec::write`] appends, to size the buffer once
+    /// (a hint, not a promise). For values encoded on a hot path.
+    fn size_hint(&self) -> usize {
+        0
+    }
 }
 
 /// Decodes one `T` spanning all of `bytes`, with the precise errors of its
@@ -116,7 +121,7 @@ pub(crate) fn decode_all<T: Codec>(bytes: &[u8], what: &'static str) -> Result<T
 
 /// Encodes one `T`.
 pub(crate) fn encode_all<T: Codec>(value: &T) -> Result<Vec<u8>, EncodeError> {
-    let mut w = Writer::new();
+    let mut w = Writer::with_capacity(value.size_hint());
     value.write(&mut w)?;
     Ok(w.into_bytes())
 }

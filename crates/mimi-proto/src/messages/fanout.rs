@@ -148,6 +148,17 @@ impl RawFanoutMessage {
             | Self::Application { timestamp, .. } => *timestamp,
         }
     }
+
+    /// The event's own `MLSMessage` bytes (the commit, Welcome, first
+    /// proposal or application message).
+    pub fn message(&self) -> &[u8] {
+        match self {
+            Self::Commit { message, .. }
+            | Self::Welcome { message, .. }
+            | Self::Proposal { message, .. }
+            | Self::Application { message, .. } => message,
+        }
+    }
 }
 
 /// A `/notify` body: one or more FanoutMessages, concatenated without a length
@@ -259,42 +270,48 @@ impl Codec for RawFanoutMessage {
         })
     }
 
+    /// The hub encodes one per delivery: the timestamp, the bytes, and a
+    /// few bytes of presence flag, tree option and length prefix.
+    fn size_hint(&self) -> usize {
+        16 + self.message().len()
+            + match self {
+                Self::Application { frank, .. } => frank.as_ref().map_or(0, Vec::len),
+                Self::Welcome { ratchet_tree, .. } => ratchet_tree.len(),
+                Self::Proposal {
+                    more_proposals: more,
+                    ..
+                }
+                | Self::Commit {
+                    external_proposals: more,
+                    ..
+                } => more.iter().map(Vec::len).sum(),
+            }
+    }
+
     fn write(&self, w: &mut Writer) -> Result<(), EncodeError> {
         w.u64(self.timestamp());
+        w.bytes(self.message());
         match self {
-            Self::Application { message, frank, .. } => {
-                w.bytes(message);
-                w.optional(frank.as_ref(), |w, frank| {
-                    w.bytes(frank);
-                    Ok(())
-                })
-            }
-            Self::Welcome {
-                message,
-                ratchet_tree,
-                ..
-            } => {
-                w.bytes(message);
+            Self::Application { frank, .. } => w.optional(frank.as_ref(), |w, frank| {
+                w.bytes(frank);
+                Ok(())
+            }),
+            Self::Welcome { ratchet_tree, .. } => {
                 RatchetTreeRepresentation::Full.write(w);
                 w.bytes(ratchet_tree);
                 Ok(())
             }
             Self::Proposal {
-                message,
                 more_proposals: more,
                 ..
             }
             | Self::Commit {
-                message,
                 external_proposals: more,
                 ..
-            } => {
-                w.bytes(message);
-                w.vector(more, |w, proposal| {
-                    w.bytes(proposal);
-                    Ok(())
-                })
-            }
+            } => w.vector(more, |w, proposal| {
+                w.bytes(proposal);
+                Ok(())
+            }),
         }
     }
 }
