@@ -11,7 +11,7 @@ use openmls::prelude::tls_codec::Deserialize as _;
 use openmls::prelude::{MlsMessageIn, ProtocolMessage, Sender};
 use openmls_traits::OpenMlsProvider as _;
 
-use mimi_policy::{Actor, Summary};
+use mimi_policy::{Actor, RoomState, Summary};
 use mimi_proto::RoomId;
 use mimi_proto::messages::{RawFanoutMessage, UpdateOutcome};
 
@@ -174,7 +174,8 @@ impl Client {
         r.group
             .merge_pending_commit(&*provider)
             .map_err(|e| ClientError::Mls(format!("merging our commit: {e}")))?;
-        let event = after_merge(r, None, summary, true, self_removed)?;
+        let state = committed_state(&r.group)?;
+        let event = merged(r, None, summary, true, self_removed, |s| *s = state);
         let batch = Batch {
             rooms: vec![Client::room_row(r)],
             ..Batch::default()
@@ -270,10 +271,14 @@ impl Client {
             .map_err(|e| ClientError::Mls(format!("processing commit: {e}")))?;
         let sender = processed.sender().clone();
         let content = processed.into_content();
+        // Check, stage, then merge: everything that can fail runs before the
+        // merge, and nothing after it can. The commit is judged first, as
+        // every member judges it: the new room state is the verdict applied.
+        let commit = policy::commit_from_bytes(&r.group, bytes)?;
+        let judged = r.state.evaluate_commit(&context(timestamp), &commit)?;
         if matches!(content, ProcessedMessageContent::OwnPendingCommit) {
             // Our commit, fanned back before we heard the hub's answer (e.g.
             // after a restart): the hub accepted it.
-            let summary = r.pending.take().unwrap_or_default();
             let self_removed = r
                 .group
                 .pending_commit()
@@ -281,15 +286,16 @@ impl Client {
             r.group
                 .merge_pending_commit(&*provider)
                 .map_err(|e| ClientError::Mls(format!("merging our commit: {e}")))?;
-            events.push(after_merge(r, None, summary, true, self_removed)?);
+            let summary = r.pending.take().unwrap_or_default();
+            events.push(merged(r, None, summary, true, self_removed, |state| {
+                state.apply(judged);
+            }));
             batch.rooms.push(Client::room_row(r));
             return Ok(events);
         }
 
         // Someone else's commit: the hub chose it for this epoch, so ours (if
-        // any) lost. Judge it before applying anything.
-        let commit = policy::commit_from_bytes(&r.group, bytes)?;
-        let judged = r.state.evaluate_commit(&context(timestamp), &commit)?;
+        // any) lost.
         let updates = mimi_mls::app_data_updates(judged.component_updates());
         let staged = match content {
             ProcessedMessageContent::StagedCommitMessage(staged) => {
@@ -306,29 +312,37 @@ impl Client {
                 .map_err(|e| ClientError::Mls(format!("staging room-state commit: {e}")))?,
             _ => return Err(ClientError::Malformed("expected a commit")),
         };
-        if r.group.pending_commit().is_some() {
-            r.group
-                .clear_pending_commit(provider.storage())
-                .map_err(|e| ClientError::Storage(format!("{e:?}")))?;
-            r.pending = None;
-            events.push(RoomEvent::OwnCommitLost { room: room.clone() });
-        }
         let self_removed = staged.self_removed();
-        r.group
-            .merge_staged_commit(&*provider, staged)
-            .map_err(|e| ClientError::Mls(format!("merging commit: {e}")))?;
         let committer = match (&sender, &commit.committer) {
             (Sender::Member(_) | Sender::NewMemberCommit, Actor::Client(c))
             | (Sender::NewMemberCommit, Actor::Joiner { client: c, .. }) => Some(c.clone()),
             _ => None,
         };
-        events.push(after_merge(
+        let summary = judged.summary().clone();
+        // The merge, OpenMLS's: drop our lost commit, merge this one.
+        let lost = r.group.pending_commit().is_some();
+        if lost {
+            r.group
+                .clear_pending_commit(provider.storage())
+                .map_err(|e| ClientError::Storage(format!("{e:?}")))?;
+        }
+        r.group
+            .merge_staged_commit(&*provider, staged)
+            .map_err(|e| ClientError::Mls(format!("merging commit: {e}")))?;
+        if lost {
+            r.pending = None;
+            events.push(RoomEvent::OwnCommitLost { room: room.clone() });
+        }
+        events.push(merged(
             r,
             committer,
-            judged.summary().clone(),
+            summary,
             false,
             self_removed,
-        )?);
+            |state| {
+                state.apply(judged);
+            },
+        ));
         batch.rooms.push(Client::room_row(r));
         Ok(events)
     }
@@ -431,31 +445,33 @@ impl Client {
     }
 }
 
-/// After a merge: the new committed state, or the removed status.
-fn after_merge(
+/// After a merge: the new committed state (`next` moves it into the room's),
+/// or the removed status. Cannot fail.
+fn merged(
     r: &mut ClientRoom,
     committer: Option<mimi_proto::ClientId>,
     summary: Summary,
     own: bool,
     self_removed: bool,
-) -> Result<RoomEvent, ClientError> {
+    next: impl FnOnce(&mut RoomState),
+) -> RoomEvent {
     let epoch = r.epoch();
     if self_removed || !r.group.is_active() {
         r.status = RoomStatus::Removed;
-        return Ok(RoomEvent::Removed {
+        return RoomEvent::Removed {
             room: r.id.clone(),
             epoch,
-        });
+        };
     }
     r.status = RoomStatus::Active;
-    r.state = committed_state(&r.group)?;
-    Ok(RoomEvent::Committed {
+    next(&mut r.state);
+    RoomEvent::Committed {
         room: r.id.clone(),
         epoch,
         committer,
         summary,
         own,
-    })
+    }
 }
 
 fn ignored(room: &RoomId, reason: &'static str) -> RoomEvent {

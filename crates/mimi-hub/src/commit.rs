@@ -1,22 +1,25 @@
-//! The commit pipeline (protocol-06 §5.3, digest §7.1), steps numbered as there.
+//! The commit pipeline (protocol-06 §5.3, digest §7.1), steps numbered as there:
+//! check, stage, plan, then merge (decision HUB-8).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use openmls::framing::{ProcessedMessageContent, ProtocolMessage};
-use openmls::group::StagedCommit;
+use openmls::group::{PublicGroup, StagedCommit};
 use openmls::messages::proposals_in::ProposalOrRefIn;
 use openmls::prelude::tls_codec::Serialize as _;
 use openmls::prelude::{ContentType, MlsMessageBodyIn, MlsMessageIn, Sender, WireFormat};
 
-use mimi_mls::{RoomGroup as _, claims_of, client_of};
-use mimi_policy::{Actor, Context};
+use mimi_mls::{RoomGroup as _, claims_of, client_of, group_id_of};
+use mimi_policy::{Actor, Context, RoomState, Staged};
 use mimi_proto::messages::{RawFanoutMessage, parse_commit};
 use mimi_proto::{ClientId, ProviderId};
+use openmls_memory_storage::MemoryStorage;
 
 use crate::error::HubError;
 use crate::fanout::Delivery;
+use crate::fault::{self, Fault};
 use crate::hub::Hub;
-use crate::room::Room;
+use crate::room::{QueuedEntry, Room};
 use crate::tree::ratchet_tree_bytes;
 
 /// A commit as it arrives in a `HandshakeBundle` (protocol-06 §5.3).
@@ -44,6 +47,12 @@ pub struct Accepted {
 impl Room {
     /// Validates a commit and, if every check passes, applies it and plans its
     /// fan-out. On any error the room is unchanged.
+    ///
+    /// Check → stage → plan → merge: the checks and the policy read the room;
+    /// the commit is staged; everything that can fail (the fan-out plan, the
+    /// next epoch's group with the Welcome's tree and the hub's re-issued
+    /// Removes, computed beside the current epoch) runs before the merge; the
+    /// merge only moves the planned values into the room and cannot fail.
     ///
     /// # Errors
     /// [`HubError::WrongEpoch`] when the commit is for another epoch (the
@@ -225,50 +234,84 @@ impl Room {
         // merge, so check it against the staged commit: this also proves the
         // committer computed the same room state as the hub.
         let group_info = Self::check_group_info_context(&staged, bundle.group_info)?;
-        self.group
-            .merge_commit(&self.storage, staged)
-            .map_err(|_| HubError::Internal("merging a validated commit failed"))?;
-        self.group_info = group_info;
-        self.group_info_signer = Some(committer_leaf);
-        // Drop the effective state first so applying does not copy shared maps.
-        self.effective = empty_state()?;
-        self.committed.apply(verdict);
-        self.effective = self.committed.clone();
-        let hub_intents: Vec<ClientId> = std::mem::take(&mut self.queue)
-            .into_iter()
-            .filter_map(|q| q.hub_removes)
-            .collect();
-        if external
-            && let Some(joiner) = self
-                .group
-                .leaf(committer_leaf)
-                .and_then(|l| client_of(l.credential()))
-        {
-            self.pending_joiners.remove(&joiner);
-        }
-        // After an external commit, re-issue the hub's still-needed Removes in
-        // the new epoch and staple them to the commit (issue #128).
-        let mut external_proposals = Vec::new();
-        if external {
-            for client in hub_intents {
-                if self.committed.member(&client).is_some() {
-                    let message = self.hub_remove_message(hub, &client)?;
-                    let accepted = self.queue_bundle(hub, vec![message], now, Some(client))?;
-                    external_proposals.extend(accepted.deliveries.into_iter().take(1).filter_map(
-                        |d| match d.event {
-                            RawFanoutMessage::Proposal { message, .. } => Some(message),
-                            _ => None,
-                        },
-                    ));
-                }
-            }
-        }
+        fault::hit(&self.id, Fault::Staged)?;
 
-        // Fan-out: the commit to every provider with members (after the commit)
-        // and to the providers of removed clients, so they learn of it.
+        // Plan, with the room unchanged. Fan-out: the commit to every provider
+        // with members after the commit and to the providers of removed
+        // clients, so they learn of it; that is every provider with members
+        // before it, plus those of added clients (and an external joiner).
         let own = hub.keys().provider().clone();
+        let joiner = match &commit.committer {
+            Actor::Joiner { client, .. } => Some(client.clone()),
+            _ => None,
+        };
         let mut destinations = self.member_providers(&own);
         destinations.extend(removed_providers);
+        let mut added_domains = BTreeMap::new();
+        for client in staged
+            .add_proposals()
+            .filter_map(|a| client_of(a.add_proposal().key_package().leaf_node().credential()))
+            .chain(joiner.clone())
+        {
+            added_domains
+                .entry(client.domain().to_owned())
+                .or_insert(client);
+        }
+        destinations.extend(added_domains.into_values().map(|c| c.as_uri().provider()));
+        let welcome_owners: BTreeSet<ProviderId> = welcome_refs
+            .iter()
+            // A KeyPackage not fetched through this hub routes nowhere; the
+            // hub's own provider (local clients) is the fallback.
+            .map(|r| {
+                self.kp_routes
+                    .get(r)
+                    .cloned()
+                    .unwrap_or_else(|| own.clone())
+            })
+            .collect();
+        // After an external commit, the hub re-issues its still-needed Removes
+        // in the new epoch (issue #128): judged against the new committed state.
+        let hub_intents: Vec<ClientId> = if external {
+            self.queue
+                .iter()
+                .filter_map(|q| q.hub_removes.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let next_state = if hub_intents.is_empty() {
+            NextState::Apply(verdict)
+        } else {
+            let mut committed = self.committed.clone();
+            committed.apply(verdict);
+            NextState::Computed(committed)
+        };
+        // Swapped out of the effective state at the merge, so applying the
+        // verdict does not copy maps the two share.
+        let empty = empty_state()?;
+
+        // The next epoch, computed beside the current one: OpenMLS merges the
+        // group into a fresh storage, so `self.storage` keeps the current
+        // epoch and the group is reloaded from it if a step below fails.
+        let next_storage = MemoryStorage::default();
+        let next = self.plan_next_epoch(
+            hub,
+            staged,
+            &next_storage,
+            welcome.is_some(),
+            hub_intents,
+            &next_state,
+            now,
+        );
+        let next = match next {
+            Ok(next) => next,
+            Err(e) => {
+                self.reload_group()?;
+                return Err(e);
+            }
+        };
+
+        // Merge: nothing below can fail.
         let mut deliveries: Vec<Delivery> = destinations
             .into_iter()
             .map(|to| Delivery {
@@ -276,19 +319,15 @@ impl Room {
                 event: RawFanoutMessage::Commit {
                     timestamp: now,
                     message: commit_bytes.clone(),
-                    external_proposals: external_proposals.clone(),
+                    external_proposals: next.reissued.iter().map(|q| q.message.clone()).collect(),
                 },
             })
             .collect();
-        if let Some((message, welcome_refs)) = welcome {
-            let ratchet_tree = ratchet_tree_bytes(self.group.treesync())?;
-            let mut owners = BTreeSet::new();
+        if let (Some((message, welcome_refs)), Some(ratchet_tree)) = (welcome, next.ratchet_tree) {
             for r in &welcome_refs {
-                // A KeyPackage not fetched through this hub routes nowhere; the
-                // hub's own provider (local clients) is the fallback.
-                owners.insert(self.kp_routes.remove(r).unwrap_or_else(|| own.clone()));
+                self.kp_routes.remove(r);
             }
-            for to in owners {
+            for to in welcome_owners {
                 deliveries.push(Delivery {
                     to,
                     event: RawFanoutMessage::Welcome {
@@ -299,12 +338,121 @@ impl Room {
                 });
             }
         }
+        self.storage = next_storage;
+        self.group_info = group_info;
+        self.group_info_signer = Some(committer_leaf);
+        match (next_state, next.effective) {
+            (NextState::Computed(committed), Some(effective)) => {
+                self.committed = committed;
+                self.effective = effective;
+            }
+            (NextState::Computed(committed), None) => {
+                self.committed = committed;
+                self.effective = self.committed.clone();
+            }
+            (NextState::Apply(verdict), _) => {
+                self.effective = empty;
+                self.committed.apply(verdict);
+                self.effective = self.committed.clone();
+            }
+        }
+        self.queue = next.reissued;
+        if let Some(joiner) = joiner {
+            self.pending_joiners.remove(&joiner);
+        }
         Ok(Accepted {
             timestamp: now,
             epoch: self.epoch(),
             deliveries,
         })
     }
+
+    /// Moves the group to the next epoch beside the current one (into
+    /// `storage`) and plans what needs it: the Welcome's ratchet tree and the
+    /// hub's re-issued Removes, judged against the next committed state and
+    /// queued in `storage`. On error the caller reloads the group.
+    #[allow(clippy::too_many_arguments)]
+    fn plan_next_epoch(
+        &mut self,
+        hub: &Hub,
+        staged: StagedCommit,
+        storage: &MemoryStorage,
+        welcome: bool,
+        hub_intents: Vec<ClientId>,
+        next_state: &NextState,
+        now: u64,
+    ) -> Result<NextEpoch, HubError> {
+        self.group
+            .merge_commit(storage, staged)
+            .map_err(|_| HubError::Internal("merging a validated commit failed"))?;
+        fault::hit(&self.id, Fault::Merged)?;
+        let ratchet_tree = if welcome {
+            Some(ratchet_tree_bytes(self.group.treesync())?)
+        } else {
+            None
+        };
+        fault::hit(&self.id, Fault::TreeBytes)?;
+        let mut reissued = Vec::new();
+        let mut effective = None;
+        if let NextState::Computed(committed) = next_state {
+            let mut state = committed.clone();
+            for client in hub_intents {
+                if committed.member(&client).is_none() {
+                    continue;
+                }
+                let message = self.hub_remove_message(hub, &client)?;
+                let bundle =
+                    self.stage_bundle(hub, vec![message], now, Some(client), &state, &reissued)?;
+                fault::hit(&self.id, Fault::Reissued)?;
+                let (proposals, entries, verdict) = bundle.into_parts();
+                for qp in proposals {
+                    self.group
+                        .add_proposal(storage, qp)
+                        .map_err(|_| HubError::Internal("queueing a proposal failed"))?;
+                }
+                reissued.extend(entries);
+                state.apply(verdict);
+            }
+            effective = Some(state);
+        }
+        Ok(NextEpoch {
+            ratchet_tree,
+            reissued,
+            effective,
+        })
+    }
+
+    /// Reloads the group from `self.storage` after a failed plan moved it to
+    /// the next epoch in memory: the storage still holds the current epoch.
+    fn reload_group(&mut self) -> Result<(), HubError> {
+        self.group = PublicGroup::load(&self.storage, &group_id_of(&self.id))
+            .ok()
+            .flatten()
+            .ok_or(HubError::Internal("the current epoch does not reload"))?;
+        Ok(())
+    }
+}
+
+/// The committed state after a commit: the verdict to apply at the merge, or,
+/// when the hub re-issues Removes that must be judged against it, the state
+/// computed ahead.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value per commit, on the stack; boxing would add an allocation"
+)]
+enum NextState {
+    Apply(Staged),
+    Computed(RoomState),
+}
+
+/// What the next epoch's group gave the plan.
+struct NextEpoch {
+    /// The Welcome's ratchet tree, when the commit has a Welcome.
+    ratchet_tree: Option<Vec<u8>>,
+    /// The hub's re-issued Removes, queued in the next epoch.
+    reissued: Vec<QueuedEntry>,
+    /// The effective state with them applied, when any were judged.
+    effective: Option<RoomState>,
 }
 
 /// The ProposalRef of the `index`th proposal of a commit, when it was sent by

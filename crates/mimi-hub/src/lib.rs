@@ -11,6 +11,7 @@ mod commit;
 pub mod error;
 mod external;
 pub mod fanout;
+pub mod fault;
 mod franking;
 mod group_info;
 mod hub;

@@ -7,16 +7,18 @@
 
 use openmls::framing::{ProcessedMessageContent, ProtocolMessage};
 use openmls::group::QueuedProposal;
+use openmls::prelude::hash_ref::ProposalRef;
 use openmls::prelude::tls_codec::Serialize as _;
 use openmls::prelude::{ContentType, MlsMessageIn, WireFormat};
 
-use mimi_policy::Context;
+use mimi_policy::{Context, RoomState, Staged};
 use mimi_proto::ClientId;
 use mimi_proto::messages::RawFanoutMessage;
 
 use crate::commit::Accepted;
 use crate::error::HubError;
 use crate::fanout::Delivery;
+use crate::fault::{self, Fault};
 use crate::hub::Hub;
 use crate::room::{QueuedEntry, Room};
 use mimi_mls::RoomGroup as _;
@@ -33,6 +35,23 @@ pub struct ProposalBundle {
     pub proposal: MlsMessageIn,
     /// The rest of the bundle (`moreProposals`).
     pub more: Vec<MlsMessageIn>,
+}
+
+/// A proposal bundle that passed every check, ready to queue.
+pub(crate) struct StagedBundle {
+    /// The validated proposals, for the group's proposal store.
+    proposals: Vec<QueuedProposal>,
+    /// Their queue entries, in bundle order.
+    entries: Vec<QueuedEntry>,
+    /// The policy's verdict on the bundle, to apply to the effective state.
+    verdict: Staged,
+}
+
+impl StagedBundle {
+    /// The proposals, their queue entries and the verdict.
+    pub(crate) fn into_parts(self) -> (Vec<QueuedProposal>, Vec<QueuedEntry>, Staged) {
+        (self.proposals, self.entries, self.verdict)
+    }
 }
 
 impl Room {
@@ -61,7 +80,9 @@ impl Room {
     }
 
     /// Validates and queues `messages` as one bundle. `hub_removes` marks the
-    /// hub's own Remove proposal, re-issued after an external commit.
+    /// hub's own Remove proposal. On any error the room is unchanged: every
+    /// check runs first, then the proposals are queued, and a failed queueing
+    /// takes back the ones queued before it.
     pub(crate) fn queue_bundle(
         &mut self,
         hub: &Hub,
@@ -69,6 +90,79 @@ impl Room {
         now: u64,
         hub_removes: Option<ClientId>,
     ) -> Result<Accepted, HubError> {
+        let staged = self.stage_bundle(
+            hub,
+            messages,
+            now,
+            hub_removes,
+            &self.effective,
+            &self.queue,
+        )?;
+        let (first, more) = staged
+            .entries
+            .split_first()
+            .map(|(first, more)| {
+                (
+                    first.message.clone(),
+                    more.iter().map(|e| e.message.clone()).collect::<Vec<_>>(),
+                )
+            })
+            .ok_or(HubError::Internal("empty bundle"))?;
+        let deliveries = self
+            .member_providers(hub.keys().provider())
+            .into_iter()
+            .map(|to| Delivery {
+                to,
+                event: RawFanoutMessage::Proposal {
+                    timestamp: now,
+                    message: first.clone(),
+                    more_proposals: more.clone(),
+                },
+            })
+            .collect();
+
+        let (proposals, entries, verdict) = staged.into_parts();
+        let mut queued: Vec<ProposalRef> = Vec::with_capacity(proposals.len());
+        for qp in proposals {
+            let reference = qp.proposal_reference_ref().clone();
+            let added = fault::hit(&self.id, Fault::Queue).and_then(|()| {
+                self.group
+                    .add_proposal(&self.storage, qp)
+                    .map_err(|_| HubError::Internal("queueing a proposal failed"))
+            });
+            if let Err(e) = added {
+                for r in &queued {
+                    // In-memory storage: removing what was just added fails
+                    // only if OpenMLS cannot serialize its own refs.
+                    if self.group.remove_proposal(&self.storage, r).is_err() {
+                        return Err(HubError::Internal("unqueueing a proposal failed"));
+                    }
+                }
+                return Err(e);
+            }
+            queued.push(reference);
+        }
+        self.queue.extend(entries);
+        self.effective.apply(verdict);
+        Ok(Accepted {
+            timestamp: now,
+            epoch: self.epoch(),
+            deliveries,
+        })
+    }
+
+    /// Validates `messages` as one bundle against `state` (OpenMLS, then the
+    /// policy on the bundle as a whole), refusing proposals already in
+    /// `queue`. Reads the room only.
+    pub(crate) fn stage_bundle(
+        &self,
+        hub: &Hub,
+        messages: Vec<MlsMessageIn>,
+        now: u64,
+        hub_removes: Option<ClientId>,
+        state: &RoomState,
+        queue: &[QueuedEntry],
+    ) -> Result<StagedBundle, HubError> {
         let mut wire = Vec::with_capacity(messages.len());
         let mut queued: Vec<QueuedProposal> = Vec::with_capacity(messages.len());
         let mut policy = Vec::with_capacity(messages.len());
@@ -84,8 +178,7 @@ impl Room {
         }
         // The policy judges the bundle as a whole, against the effective state.
         let ctx = Context::new(now / 1000, hub.envelope());
-        let verdict = self
-            .effective
+        let verdict = state
             .evaluate_proposals(&ctx, &policy)
             .map_err(|r| HubError::Denied {
                 proposal: r
@@ -94,53 +187,31 @@ impl Room {
                     .map(|qp| qp.proposal_reference_ref().clone()),
                 denial: Box::new(r.denial),
             })?;
-        let mut references = Vec::with_capacity(queued.len());
-        for qp in &queued {
+        let mut entries: Vec<QueuedEntry> = Vec::with_capacity(queued.len());
+        for (qp, message) in queued.iter().zip(wire) {
             let reference = qp
                 .proposal_reference_ref()
                 .tls_serialize_detached()
                 .map_err(|_| HubError::Internal("proposal ref does not serialize"))?;
-            if self.queue.iter().any(|q| q.reference == reference) {
+            if queue
+                .iter()
+                .chain(&entries)
+                .any(|q| q.reference == reference)
+            {
                 return Err(HubError::Malformed("proposal already queued"));
             }
-            references.push(reference);
-        }
-
-        // All valid: queue them in bundle order.
-        let first_index = self.queue.len();
-        for ((qp, message), reference) in queued.into_iter().zip(&wire).zip(references) {
-            self.group
-                .add_proposal(&self.storage, qp)
-                .map_err(|_| HubError::Internal("queueing a proposal failed"))?;
-            self.queue.push(QueuedEntry {
+            entries.push(QueuedEntry {
                 reference,
-                message: message.clone(),
+                message,
                 accepted_at: now,
                 hub_removes: hub_removes.clone(),
-                bundle_start: self.queue.len() == first_index,
+                bundle_start: entries.is_empty(),
             });
         }
-        self.effective.apply(verdict);
-
-        let (first, more) = wire
-            .split_first()
-            .ok_or(HubError::Internal("empty bundle"))?;
-        let deliveries = self
-            .member_providers(hub.keys().provider())
-            .into_iter()
-            .map(|to| Delivery {
-                to,
-                event: RawFanoutMessage::Proposal {
-                    timestamp: now,
-                    message: first.clone(),
-                    more_proposals: more.to_vec(),
-                },
-            })
-            .collect();
-        Ok(Accepted {
-            timestamp: now,
-            epoch: self.epoch(),
-            deliveries,
+        Ok(StagedBundle {
+            proposals: queued,
+            entries,
+            verdict,
         })
     }
 

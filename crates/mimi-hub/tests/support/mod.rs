@@ -89,11 +89,17 @@ pub fn private_group_with_enforcer() -> RoomTemplate {
 
 /// A room created by alice from `template`.
 pub fn world_from(template: RoomTemplate, preset: Option<Preset>) -> World {
+    world_named(template, preset, "clubhouse")
+}
+
+/// A room named `name` created by alice from `template` (tests that run in
+/// parallel and arm faults by room need rooms of their own).
+pub fn world_named(template: RoomTemplate, preset: Option<Preset>, name: &str) -> World {
     let keys = HubKeys::generate(ProviderId::from_domain("a.example").unwrap()).unwrap();
     let hub_user: ParticipantId = keys.identity().into();
     let hub = Hub::new(keys, PolicyEnvelope::permissive());
     let alice = Client::new("mimi://a.example/d/alice/phone");
-    let room_id = RoomId::parse("mimi://a.example/r/clubhouse").unwrap();
+    let room_id = RoomId::parse(&format!("mimi://a.example/r/{name}")).unwrap();
     let mut participants = vec![UserRolePair {
         user: alice.user(),
         role_index: template.creator_role,
