@@ -4,59 +4,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use mimi_proto::Utf8String;
 use mimi_proto::components::*;
+
+#[path = "common/component_values.rs"]
+mod values;
+use values::*;
 
 fn hex(s: &str) -> Vec<u8> {
     let clean: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
     hex::decode(clean).unwrap()
-}
-
-fn user(s: &str) -> ParticipantId {
-    ParticipantId::parse(s).unwrap()
-}
-
-/// `Role{1,"banned","",[],0,null,0,Some(0),[]}` (A.11).
-fn banned_role() -> Role {
-    Role {
-        role_index: 1,
-        role_name: Utf8String::new("banned").unwrap(),
-        role_description: Utf8String::default(),
-        role_capabilities: vec![],
-        minimum_participants_constraint: 0,
-        maximum_participants_constraint: None,
-        minimum_active_participants_constraint: 0,
-        maximum_active_participants_constraint: Some(0),
-        authorized_role_changes: vec![],
-    }
-}
-
-/// `Role{2,"ordinary_user","",[0x0002,0x0100,0x0101],0,null,0,null,[(0,[2]),(2,[0])]}` (A.11).
-fn ordinary_role() -> Role {
-    Role {
-        role_index: 2,
-        role_name: Utf8String::new("ordinary_user").unwrap(),
-        role_description: Utf8String::default(),
-        role_capabilities: vec![
-            CapabilityType::CAN_ADD_OWN_CLIENT,
-            CapabilityType::CAN_SEND_MESSAGE,
-            CapabilityType::CAN_RECEIVE_MESSAGE,
-        ],
-        minimum_participants_constraint: 0,
-        maximum_participants_constraint: None,
-        minimum_active_participants_constraint: 0,
-        maximum_active_participants_constraint: None,
-        authorized_role_changes: vec![
-            SingleSourceRoleChangeTargets {
-                from_role_index: 0,
-                target_role_indexes: vec![2],
-            },
-            SingleSourceRoleChangeTargets {
-                from_role_index: 2,
-                target_role_indexes: vec![0],
-            },
-        ],
-    }
 }
 
 const BANNED_HEX: &str = "00000001 06 62616e6e6564 00 00 00000000 00 00000000 01 00000000 00";
@@ -86,14 +42,7 @@ fn role_data_has_a_two_byte_length_for_83_bytes() {
 
 #[test]
 fn app_data_update_adding_bob_matches_a11() {
-    let update = ParticipantListUpdate {
-        changed_role_participants: vec![],
-        removed_indices: vec![],
-        added_participants: vec![UserRolePair {
-            user: user("mimi://example.com/u/bob-jones"),
-            role_index: 2,
-        }],
-    };
+    let update = update_adding_bob();
     let proposal = AppDataUpdate {
         component_id: ComponentId::PARTICIPANT_LIST,
         op: AppDataUpdateOperation::Update(update.encode().unwrap()),
@@ -118,23 +67,7 @@ fn app_data_update_adding_bob_matches_a11() {
 /// past 63, so the length takes the two-byte varint form `40 47`.
 #[test]
 fn participant_list_update_known_answer() {
-    let update = ParticipantListUpdate {
-        changed_role_participants: vec![UserindexRolePair {
-            user_index: 0,
-            role_index: 3,
-        }],
-        removed_indices: vec![2, 4],
-        added_participants: vec![
-            UserRolePair {
-                user: user("mimi://example.com/u/bob-jones"),
-                role_index: 2,
-            },
-            UserRolePair {
-                user: user("mimi://b.example/p/crazykoala75"),
-                role_index: 5,
-            },
-        ],
-    };
+    let update = update_all_parts();
     let expected = hex("08 00000000 00000003 \
          08 00000002 00000004 \
          40 47 \
@@ -147,18 +80,7 @@ fn participant_list_update_known_answer() {
 
 #[test]
 fn base_policy_known_answer() {
-    let policy = BaseRoomPolicy {
-        fixed_membership: true,
-        parent_dependant: false,
-        parent_room: Uri::empty(),
-        multi_device: false,
-        max_clients: Some(4),
-        max_users: None,
-        pseudonyms_allowed: false,
-        persistent_room: true,
-        discoverable: false,
-        policy_component_ids: vec![ComponentId::ROLES_LIST, ComponentId::MIMI_BAN_LIST],
-    };
+    let policy = base_policy();
     // bools, empty Uri, bool, optional present 4, optional absent, 3 bools, 2 ids.
     let expected = hex("01 00 00 00 01 00000004 00 00 01 00 04 0025 8000");
     assert_eq!(policy.encode().unwrap(), expected);
@@ -167,13 +89,7 @@ fn base_policy_known_answer() {
 
 #[test]
 fn ban_record_known_answer() {
-    let list = BanList {
-        bans: vec![BanRecord {
-            user: user("mimi://a.example/u/eve"),
-            reason: Utf8String::new("spam").unwrap(),
-            expires_at: Some(0x0102_0304),
-        }],
-    };
+    let list = ban_list();
     // 37 = 0x25 content bytes: 16 + 22-byte URI, 04 "spam", 01 + u64.
     let expected =
         hex("25 16 6d696d693a2f2f612e6578616d706c652f752f657665 04 7370616d 01 0000000001020304");

@@ -29,11 +29,11 @@ fn bytes(parts: &[Part<'_>]) -> Vec<u8> {
     out
 }
 
-fn user(s: &str) -> UserId {
+pub(crate) fn user(s: &str) -> UserId {
     UserId::parse(s).unwrap()
 }
 
-fn room() -> RoomId {
+pub(crate) fn room() -> RoomId {
     RoomId::parse("mimi://a.example/r/clubhouse").unwrap()
 }
 
@@ -67,7 +67,7 @@ fn key_material_request_tbs_bytes(with_room: bool) -> Vec<u8> {
     bytes(&parts)
 }
 
-fn key_material_request_tbs(with_room: bool) -> KeyMaterialRequestTbs {
+pub(crate) fn key_material_request_tbs(with_room: bool) -> KeyMaterialRequestTbs {
     KeyMaterialRequestTbs {
         requesting_user: user("mimi://a.example/u/alice"),
         target_user: user("mimi://b.example/u/bob"),
@@ -110,7 +110,7 @@ fn key_material_request_tbs_by_hand() {
 }
 
 /// `MLSMessage` holding a tiny `PrivateMessage` (RFC 9420 §6, §6.3).
-fn private_message_bytes() -> Vec<u8> {
+pub(crate) fn private_message_bytes() -> Vec<u8> {
     bytes(&[
         Hex("0001"), // ProtocolVersion version = mls10
         Hex("0002"), // WireFormat wire_format = mls_private_message
@@ -122,6 +122,34 @@ fn private_message_bytes() -> Vec<u8> {
         Hex("04 deadbeef"),      // opaque encrypted_sender_data<V>, 4 bytes
         Hex("03 010203"),        // opaque ciphertext<V>, 3 bytes
     ])
+}
+
+/// The `PrivateMessage` of [`private_message_bytes`], decoded.
+pub(crate) fn application_message() -> ApplicationMessage {
+    ApplicationMessage::try_from(
+        MlsMessageIn::tls_deserialize_exact(private_message_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+/// A frank with a fixed server frank and a two-byte signature.
+pub(crate) fn frank() -> Frank {
+    Frank {
+        server_frank: [0xaa; 32],
+        franking_signature_ciphersuite: Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519,
+        franking_integrity_signature: vec![0xca, 0xfe],
+    }
+}
+
+/// The application message fanned out at 1 700 000 000 000 ms, with or without a frank.
+pub(crate) fn fanout_application(with_frank: bool) -> FanoutMessage {
+    FanoutMessage {
+        timestamp: 1_700_000_000_000,
+        event: FanoutEvent::Application {
+            message: application_message(),
+            frank: with_frank.then(frank),
+        },
+    }
 }
 
 fn fanout_application_bytes(with_frank: bool) -> Vec<u8> {
@@ -142,29 +170,15 @@ fn fanout_application_bytes(with_frank: bool) -> Vec<u8> {
 
 #[test]
 fn fanout_application_message_by_hand() {
-    let message = ApplicationMessage::try_from(
-        MlsMessageIn::tls_deserialize_exact(private_message_bytes()).unwrap(),
-    )
-    .unwrap();
+    let message = application_message();
     assert_eq!(
         message.private_message().group_id().as_slice(),
         b"mimi://a.example/g/clubhouse"
     );
     assert_eq!(message.private_message().epoch(), GroupEpoch::from(7));
-    let frank = Frank {
-        server_frank: [0xaa; 32],
-        franking_signature_ciphersuite: Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519,
-        franking_integrity_signature: vec![0xca, 0xfe],
-    };
     for with_frank in [true, false] {
         let hand = fanout_application_bytes(with_frank);
-        let value = FanoutMessage {
-            timestamp: 1_700_000_000_000,
-            event: FanoutEvent::Application {
-                message: message.clone(),
-                frank: with_frank.then(|| frank.clone()),
-            },
-        };
+        let value = fanout_application(with_frank);
         assert_eq!(value.encode().unwrap(), hand, "frank: {with_frank}");
         assert_eq!(FanoutMessage::decode(&hand).unwrap(), value);
     }
@@ -345,10 +359,7 @@ fn short_bodies_by_hand() {
         Ascii("stale"),          //
         Hex("000000000000002a"), // uint64 currentEpoch = 42
     ]);
-    let value = UpdateRoomResponse {
-        error_description: mimi_proto::Utf8String::new("stale").unwrap(),
-        outcome: UpdateOutcome::WrongEpoch { current_epoch: 42 },
-    };
+    let value = update_wrong_epoch();
     assert_eq!(value.encode().unwrap(), hand);
     assert_eq!(UpdateRoomResponse::decode(&hand).unwrap(), value);
 
@@ -359,10 +370,7 @@ fn short_bodies_by_hand() {
         Hex("0000018bcfe56800"), // uint64 accepted_timestamp
         Hex("00"),               // optional<Frank> frank: absent
     ]);
-    let value = SubmitMessageResponse::Accepted {
-        accepted_timestamp: 1_700_000_000_000,
-        frank: None,
-    };
+    let value = submit_accepted();
     assert_eq!(value.encode().unwrap(), hand);
     assert_eq!(SubmitMessageResponse::decode(&hand).unwrap(), value);
 
@@ -389,15 +397,7 @@ fn short_bodies_by_hand() {
         Ascii("mimi://a.example/r/clubhouse"),
         Hex("00"), // AppDataDictionary consent_extensions: ComponentData component_data<V>, empty
     ]);
-    let value = ConsentEntry {
-        action: ConsentAction::Request,
-        scope: ConsentScope {
-            requester_uri: user("mimi://a.example/u/alice"),
-            target_uri: user("mimi://b.example/u/bob"),
-            room_id: Some(room()),
-        },
-        consent_extensions: AppDataDictionary::new(),
-    };
+    let value = consent_request();
     assert_eq!(value.encode().unwrap(), hand);
     assert_eq!(ConsentEntry::decode(&hand).unwrap(), value);
 
@@ -419,9 +419,45 @@ fn short_bodies_by_hand() {
         Hex("8001"),             //   ComponentID component_id = 0x8001
         Hex("03 010203"),        //   opaque data<V>, 3 bytes
     ]);
+    let value = abuse_report_anonymous();
+    assert_eq!(value.encode().unwrap(), hand);
+    assert_eq!(AbuseReport::decode(&hand).unwrap(), value);
+}
+
+/// `UpdateRoomResponse` refusing a commit for epoch 42.
+pub(crate) fn update_wrong_epoch() -> UpdateRoomResponse {
+    UpdateRoomResponse {
+        error_description: mimi_proto::Utf8String::new("stale").unwrap(),
+        outcome: UpdateOutcome::WrongEpoch { current_epoch: 42 },
+    }
+}
+
+/// `SubmitMessageResponse` accepting a message without a frank.
+pub(crate) fn submit_accepted() -> SubmitMessageResponse {
+    SubmitMessageResponse::Accepted {
+        accepted_timestamp: 1_700_000_000_000,
+        frank: None,
+    }
+}
+
+/// `ConsentEntry`: alice asks bob, scoped to the clubhouse.
+pub(crate) fn consent_request() -> ConsentEntry {
+    ConsentEntry {
+        action: ConsentAction::Request,
+        scope: ConsentScope {
+            requester_uri: user("mimi://a.example/u/alice"),
+            target_uri: user("mimi://b.example/u/bob"),
+            room_id: Some(room()),
+        },
+        consent_extensions: AppDataDictionary::new(),
+    }
+}
+
+/// `AbuseReport`: anonymous, one quoted message, one extension.
+pub(crate) fn abuse_report_anonymous() -> AbuseReport {
     let mut extensions = AppDataDictionary::new();
     extensions.insert(0x8001, vec![1, 2, 3]);
-    let value = AbuseReport {
+    AbuseReport {
         reporting_user: None,
         alleged_abuser_uri: ParticipantId::parse("mimi://b.example/u/bob").unwrap(),
         reason_code: AbuseType::RESERVED,
@@ -437,7 +473,5 @@ fn short_bodies_by_hand() {
             accepted_timestamp: 1,
         }],
         abuse_extensions: extensions,
-    };
-    assert_eq!(value.encode().unwrap(), hand);
-    assert_eq!(AbuseReport::decode(&hand).unwrap(), value);
+    }
 }

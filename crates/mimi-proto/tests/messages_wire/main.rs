@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod debug_json;
 mod kat;
 mod malformed;
 mod pool;
@@ -14,3 +15,4 @@ mod samples;
 mod seeds;
 mod signatures;
 mod strategies;
+mod vectors;
