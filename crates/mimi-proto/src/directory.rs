@@ -14,7 +14,9 @@
 //! templates expand the whole variable (a `mimi://` URI) into one
 //! percent-encoded path segment, RFC 6570 simple expansion; incoming paths are
 //! also accepted in the example flows' raw form (`/notify/a.example/r/clubhouse`,
-//! `/groupInfo/a.example/clubhouse`, `/submit/…`).
+//! `/groupInfo/a.example/clubhouse`, `/submit/…`). A peer's directory may give
+//! fixed URLs without a variable, and one malformed entry costs only that
+//! endpoint (decisions W-23).
 
 use std::fmt;
 
@@ -121,14 +123,15 @@ impl fmt::Display for Endpoint {
     }
 }
 
-/// An absolute `http(s)` URL with exactly one `{variable}`.
+/// An absolute `http(s)` URL with at most one `{variable}`. A URL without one
+/// is a fixed URL (decisions W-23): a peer may route on the body instead of the
+/// path, and every body names its target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct UrlTemplate {
     template: String,
-    /// Byte offsets of `{` and one past `}`.
-    var_start: usize,
-    var_end: usize,
+    /// Byte offsets of `{` and one past `}`; `None` for a fixed URL.
+    variable: Option<(usize, usize)>,
 }
 
 impl UrlTemplate {
@@ -137,14 +140,23 @@ impl UrlTemplate {
     ///
     /// # Errors
     /// [`DecodeError::Invalid`] unless the text is an `http(s)://` URL of at
-    /// most [`MAX_TEMPLATE_LEN`] bytes with exactly one `{name}` expression.
+    /// most [`MAX_TEMPLATE_LEN`] bytes with at most one `{name}` expression,
+    /// outside the scheme and host.
     pub fn parse(template: &str) -> Result<Self, DecodeError> {
         let invalid = |reason| DecodeError::Invalid {
             what: "URL template",
             reason,
         };
         check_url_text(template).map_err(invalid)?;
-        let var_start = template.find('{').ok_or(invalid("has no {variable}"))?;
+        let Some(var_start) = template.find('{') else {
+            if template.contains('}') {
+                return Err(invalid("unopened {variable}"));
+            }
+            return Ok(Self {
+                template: template.to_owned(),
+                variable: None,
+            });
+        };
         let var_end = template[var_start..]
             .find('}')
             .map(|i| var_start + i + 1)
@@ -162,8 +174,7 @@ impl UrlTemplate {
         }
         Ok(Self {
             template: template.to_owned(),
-            var_start,
-            var_end,
+            variable: Some((var_start, var_end)),
         })
     }
 
@@ -172,18 +183,23 @@ impl UrlTemplate {
         &self.template
     }
 
-    /// The variable's name, without braces.
-    pub fn variable(&self) -> &str {
-        &self.template[self.var_start + 1..self.var_end - 1]
+    /// The variable's name, without braces; `None` for a fixed URL.
+    pub fn variable(&self) -> Option<&str> {
+        self.variable
+            .map(|(start, end)| &self.template[start + 1..end - 1])
     }
 
     /// RFC 6570 simple expansion: `value` is percent-encoded except for
-    /// unreserved characters, so a `mimi://` URI becomes one path segment.
+    /// unreserved characters, so a `mimi://` URI becomes one path segment. A
+    /// fixed URL is returned as it is.
     pub fn expand(&self, value: &str) -> String {
+        let Some((start, end)) = self.variable else {
+            return self.template.clone();
+        };
         let mut out = String::with_capacity(self.template.len() + 3 * value.len());
-        out.push_str(&self.template[..self.var_start]);
+        out.push_str(&self.template[..start]);
         percent_encode_into(value, &mut out);
-        out.push_str(&self.template[self.var_end..]);
+        out.push_str(&self.template[end..]);
         out
     }
 }
@@ -210,7 +226,7 @@ impl fmt::Display for UrlTemplate {
 /// A provider's directory document. Every entry is optional when parsing a
 /// peer's document (a provider may not offer, say, `proxyDownload`); ours has
 /// all ten. Unknown keys are ignored.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Directory {
     /// `keyMaterial`.
@@ -275,19 +291,42 @@ impl Directory {
         Ok(directory)
     }
 
-    /// Parses a peer's directory document.
+    /// Parses a peer's directory document leniently (decisions W-23): an
+    /// endpoint entry that is not a valid URL template is left out and
+    /// returned in [`ParsedDirectory::skipped`] for the caller to log, so one
+    /// bad entry does not hide the peer's other endpoints. Unknown keys are
+    /// ignored.
     ///
     /// # Errors
     /// [`DecodeError::TooLarge`] past [`MAX_DIRECTORY_LEN`];
-    /// [`DecodeError::Invalid`] for malformed JSON or a malformed template.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, DecodeError> {
+    /// [`DecodeError::Invalid`] unless the document is a JSON object.
+    pub fn from_json(bytes: &[u8]) -> Result<ParsedDirectory, DecodeError> {
         if bytes.len() > MAX_DIRECTORY_LEN {
             return Err(DecodeError::TooLarge("directory"));
         }
-        serde_json::from_slice(bytes).map_err(|_| DecodeError::Invalid {
-            what: "directory",
-            reason: "not a JSON object of URL templates",
-        })
+        let mut document: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(bytes).map_err(|_| DecodeError::Invalid {
+                what: "directory",
+                reason: "not a JSON object",
+            })?;
+        let mut parsed = ParsedDirectory::default();
+        for endpoint in Endpoint::ALL {
+            let Some(value) = document.remove(endpoint.key()) else {
+                continue;
+            };
+            let template = match value {
+                serde_json::Value::String(text) => UrlTemplate::parse(&text),
+                _ => Err(DecodeError::Invalid {
+                    what: "URL template",
+                    reason: "not a JSON string",
+                }),
+            };
+            match template {
+                Ok(template) => *parsed.directory.slot(endpoint) = Some(template),
+                Err(error) => parsed.skipped.push(SkippedEntry { endpoint, error }),
+            }
+        }
+        Ok(parsed)
     }
 
     /// The document as JSON.
@@ -331,6 +370,30 @@ impl Directory {
             Endpoint::ReportAbuse => &mut self.report_abuse,
             Endpoint::ProxyDownload => &mut self.proxy_download,
         }
+    }
+}
+
+/// A peer's directory as parsed, with the entries that were left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedDirectory {
+    /// The endpoints whose templates parsed.
+    pub directory: Directory,
+    /// The endpoint entries that did not parse, in the draft's endpoint order.
+    pub skipped: Vec<SkippedEntry>,
+}
+
+/// One directory entry left out of a peer's directory, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedEntry {
+    /// The endpoint whose entry was malformed.
+    pub endpoint: Endpoint,
+    /// Why its template was refused.
+    pub error: DecodeError,
+}
+
+impl fmt::Display for SkippedEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.endpoint, self.error)
     }
 }
 
@@ -547,7 +610,7 @@ mod tests {
         );
         for endpoint in Endpoint::ALL {
             let t = dir.template(endpoint).unwrap();
-            assert_eq!(t.variable(), endpoint.variable());
+            assert_eq!(t.variable(), Some(endpoint.variable()));
         }
     }
 
@@ -558,7 +621,13 @@ mod tests {
         assert!(
             json.contains(r#""submitMessage": "https://mimi.a.example/v1/submitMessage/{roomId}""#)
         );
-        assert_eq!(Directory::from_json(json.as_bytes()).unwrap(), dir);
+        assert_eq!(
+            Directory::from_json(json.as_bytes()).unwrap(),
+            ParsedDirectory {
+                directory: dir,
+                skipped: Vec::new()
+            }
+        );
 
         // The draft's example (with its missing '/' fixed only where JSON
         // requires it): the update template lacks the '/', and is kept as is.
@@ -569,6 +638,8 @@ mod tests {
             "someFutureEndpoint": "https://x.example/{y}"
         }"#;
         let parsed = Directory::from_json(peer).unwrap();
+        assert!(parsed.skipped.is_empty());
+        let parsed = parsed.directory;
         assert_eq!(
             parsed.update.as_ref().unwrap().expand(room().as_str()),
             "https://mimi.example.com/v1/updatemimi%3A%2F%2Fa.example%2Fr%2Fclubhouse"
@@ -580,7 +651,7 @@ mod tests {
     fn rejects_bad_templates_and_documents() {
         for bad in [
             "ftp://x.example/{a}",
-            "https://x.example/v1/update",
+            "https://x.example/v1/up}date",
             "https://x.example/{a}/{b}",
             "https://x.example/{}",
             "https://x.example/{a",
@@ -593,8 +664,8 @@ mod tests {
                 "{bad}"
             );
         }
-        assert!(Directory::from_json(br#"{"update": "not a url {x}"}"#).is_err());
         assert!(Directory::from_json(b"[1,2]").is_err());
+        assert!(Directory::from_json(b"{\"update\": ").is_err());
         let huge = vec![b' '; MAX_DIRECTORY_LEN + 1];
         assert_eq!(
             Directory::from_json(&huge),
@@ -602,6 +673,59 @@ mod tests {
         );
         assert!(Directory::for_base_url("https://a.example/?x").is_err());
         assert!(Directory::for_base_url("a.example").is_err());
+    }
+
+    /// A peer's directory as another implementation writes it: fixed URLs
+    /// for `notify` and `identifierQuery` (it routes on the body), plus entries
+    /// that do not parse. The fixed URLs are used as written, the bad entries
+    /// are reported one by one, and the rest of the peer stays reachable.
+    #[test]
+    fn peer_directory_with_fixed_urls_and_bad_entries() {
+        let peer = br#"{
+            "keyMaterial": "https://mimi.b.example/v1/keyMaterial/{targetUser}",
+            "notify": "https://mimi.b.example/mimi/notify",
+            "identifierQuery": "https://mimi.b.example/mimi/identifierQuery",
+            "update": "https://mimi.b.example/v1/update/{roomId}/{extra}",
+            "groupInfo": 42,
+            "reportAbuse": "mailto:abuse@b.example",
+            "vendorThing": {"nested": true}
+        }"#;
+        let parsed = Directory::from_json(peer).unwrap();
+        let dir = &parsed.directory;
+        assert_eq!(
+            dir.url(Endpoint::Notify, &PathTarget::Room(room())),
+            Some("https://mimi.b.example/mimi/notify".to_owned())
+        );
+        let b = ProviderId::from_domain("b.example").unwrap();
+        assert_eq!(
+            dir.url(Endpoint::IdentifierQuery, &PathTarget::Domain(b)),
+            Some("https://mimi.b.example/mimi/identifierQuery".to_owned())
+        );
+        assert_eq!(dir.notify.as_ref().unwrap().variable(), None);
+        let bob = UserId::parse("mimi://b.example/u/bob").unwrap();
+        assert_eq!(
+            dir.url(Endpoint::KeyMaterial, &PathTarget::User(bob)),
+            Some("https://mimi.b.example/v1/keyMaterial/mimi%3A%2F%2Fb.example%2Fu%2Fbob".into())
+        );
+        assert!(dir.update.is_none() && dir.group_info.is_none() && dir.report_abuse.is_none());
+        let skipped: Vec<String> = parsed.skipped.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            parsed
+                .skipped
+                .iter()
+                .map(|s| s.endpoint)
+                .collect::<Vec<_>>(),
+            [Endpoint::Update, Endpoint::GroupInfo, Endpoint::ReportAbuse],
+            "{skipped:?}"
+        );
+        assert!(skipped[0].starts_with("update: ") && skipped[0].contains("more than one"));
+        assert!(skipped[1].contains("not a JSON string"), "{skipped:?}");
+        assert!(skipped[2].contains("not an http(s) URL"), "{skipped:?}");
+        // What we parsed serializes back and re-parses to itself, fixed URLs
+        // included, with nothing skipped.
+        let again = Directory::from_json(dir.to_json().as_bytes()).unwrap();
+        assert_eq!(&again.directory, dir);
+        assert!(again.skipped.is_empty());
     }
 
     #[test]

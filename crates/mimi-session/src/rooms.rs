@@ -129,6 +129,14 @@ impl Session {
             None,
         )?;
         let response = KeyMaterialResponse::decode(&answer)?;
+        // `noCompatibleMaterial`, or `partialSuccess` with no KeyPackage as
+        // another reading sends it (decisions W-24).
+        if response.is_out_of_key_material() {
+            return Err(SessionError::refused(
+                "NoCompatibleMaterial",
+                format!("{user} has no KeyPackage left"),
+            ));
+        }
         match response.user_status {
             KeyMaterialUserCode::Success | KeyMaterialUserCode::PartialSuccess => {}
             KeyMaterialUserCode::UserUnknown => {

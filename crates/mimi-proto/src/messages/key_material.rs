@@ -188,6 +188,23 @@ pub struct KeyMaterialResponse {
 
 wire_body!(KeyMaterialResponse, "KeyMaterialResponse");
 
+impl KeyMaterialResponse {
+    /// Whether the answer says the user has no usable key material. We send
+    /// `noCompatibleMaterial` when every client is out of KeyPackages; another
+    /// reading of the draft sends `success` or `partialSuccess` with no client
+    /// in `success`. Both mean the same on receipt (decisions W-24).
+    pub fn is_out_of_key_material(&self) -> bool {
+        match self.user_status {
+            KeyMaterialUserCode::NoCompatibleMaterial => true,
+            KeyMaterialUserCode::Success | KeyMaterialUserCode::PartialSuccess => !self
+                .clients
+                .iter()
+                .any(|c| matches!(c.status, ClientStatus::Success(_))),
+            _ => false,
+        }
+    }
+}
+
 impl KeyMaterialRequestTbs {
     /// Signs the request with the requesting client's key.
     ///

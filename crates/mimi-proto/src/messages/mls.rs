@@ -190,6 +190,26 @@ impl Serialize for WelcomeAsMessage<'_> {
     }
 }
 
+/// Reads the `Welcome` of a `HandshakeBundle` in either form (decisions
+/// W-23): the draft's bare struct, or wrapped in an `MLSMessage` as OpenMLS
+/// clients tend to send it. The forms differ in their first four bytes: a
+/// wrapped Welcome starts `00 01 00 03` (mls10, wire format welcome), which as
+/// a bare Welcome would be cipher suite 1 with an empty `secrets` vector, a
+/// Welcome for nobody that no sender produces.
+pub(crate) fn read_welcome(r: &mut Reader<'_>, what: &'static str) -> Result<Welcome, DecodeError> {
+    const WRAPPED: [u8; HEADER_LEN] = [0, MLS10 as u8, 0, WIRE_WELCOME as u8];
+    if !r.rest().starts_with(&WRAPPED) {
+        return r.mls(what);
+    }
+    match r.mls::<MlsMessageIn>(what)?.extract() {
+        MlsMessageBodyIn::Welcome(welcome) => Ok(welcome),
+        _ => Err(DecodeError::Invalid {
+            what,
+            reason: "wrapped Welcome is not a Welcome",
+        }),
+    }
+}
+
 /// Reads one `MLSMessage` and sorts it (digest §3.5: by wire format, then by
 /// content type). Group info, key package and unknown wire formats are refused.
 pub(crate) fn read_classified(

@@ -9,7 +9,9 @@ use openmls::treesync::RatchetTreeIn;
 
 use crate::codec::{Codec, Reader, Utf8String, Writer, tls_via_codec, wire_body, wire_enum};
 use crate::error::{DecodeError, EncodeError};
-use crate::messages::mls::{Classified, CommitMessage, ProposalMessage, read_classified};
+use crate::messages::mls::{
+    Classified, CommitMessage, ProposalMessage, read_classified, read_welcome,
+};
 
 /// Most proposals a bundle or fan-out may carry besides the main message.
 /// Leaving a room takes one Remove per client of the user plus one
@@ -299,7 +301,7 @@ impl Codec for HandshakeBundle {
             Classified::Commit(commit) => Ok(Self::Commit {
                 commit,
                 welcome: r.optional("HandshakeBundle.welcome", |r| {
-                    r.mls("HandshakeBundle.welcome").map(Box::new)
+                    read_welcome(r, "HandshakeBundle.welcome").map(Box::new)
                 })?,
                 group_info_option: GroupInfoOption::read(r)?,
                 ratchet_tree_option: RatchetTreeOption::read(r)?,

@@ -475,3 +475,55 @@ pub(crate) fn abuse_report_anonymous() -> AbuseReport {
         abuse_extensions: extensions,
     }
 }
+
+/// A user whose clients are all out of KeyPackages, in both readings of the
+/// draft (decisions W-24): ours, `noCompatibleMaterial` with the exhausted
+/// clients, and a peer's `partialSuccess` (or `success`) with no client in
+/// success. Both decode and both say the user is out of key material.
+#[test]
+fn out_of_key_material_in_both_readings() {
+    let bob = "mimi://b.example/u/bob";
+    let phone = "mimi://b.example/d/bob/phone";
+    let client = |code: &'static str| {
+        [
+            Hex(code),    // clientStatus
+            Hex("1c"),    // clientUri length 28
+            Ascii(phone), // clientUri
+        ]
+    };
+    let response = |user_status: &'static str, clients: &[Part<'static>]| {
+        let clients = bytes(clients);
+        let mut out = bytes(&[
+            Hex("01"),        // protocol mls10
+            Hex(user_status), // userStatus
+            Hex("16"),        // userUri length 22
+            Ascii(bob),       // userUri
+        ]);
+        out.push(u8::try_from(clients.len()).unwrap()); // clients<V>
+        out.extend(clients);
+        KeyMaterialResponse::decode(&out).unwrap()
+    };
+    let ours = response("03", &client("01")); // noCompatibleMaterial, exhausted
+    assert_eq!(ours.user_status, KeyMaterialUserCode::NoCompatibleMaterial);
+    assert_eq!(ours.clients[0].status, ClientStatus::KeyMaterialExhausted);
+    assert!(ours.is_out_of_key_material());
+    let theirs = response("01", &[]); // partialSuccess, no clients
+    assert_eq!(theirs.user_status, KeyMaterialUserCode::PartialSuccess);
+    assert!(theirs.is_out_of_key_material());
+    assert!(response("00", &[]).is_out_of_key_material());
+    assert!(response("01", &client("01")).is_out_of_key_material());
+    assert!(response("00", &[]).clients.is_empty());
+
+    // With a KeyPackage it is not; other user codes are their own refusals.
+    let with_key_package = KeyMaterialResponse {
+        user_status: KeyMaterialUserCode::PartialSuccess,
+        user_uri: UserId::parse(bob).unwrap(),
+        clients: vec![ClientKeyMaterial {
+            client_uri: mimi_proto::ClientId::parse(phone).unwrap(),
+            status: ClientStatus::Success(Box::new(crate::pool::POOL.key_packages[0].clone())),
+        }],
+    };
+    assert!(!with_key_package.is_out_of_key_material());
+    assert!(!response("04", &[]).is_out_of_key_material()); // userUnknown
+    assert!(!response("05", &[]).is_out_of_key_material()); // noConsent
+}

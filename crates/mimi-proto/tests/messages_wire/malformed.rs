@@ -555,3 +555,41 @@ proptest! {
         prop_assert!(NotifyBody::decode(&bytes).is_err());
     }
 }
+
+/// A peer's UpdateRequest whose Welcome is wrapped in an `MLSMessage` (what
+/// OpenMLS clients send, decisions W-23): hand-built by inserting the
+/// `MLSMessage` header (mls10, welcome) before the bare Welcome. It decodes to
+/// the same bundle, and re-encodes in the draft's bare form.
+#[test]
+fn accepts_a_welcome_wrapped_in_an_mls_message() {
+    use tls_codec::Serialize as _;
+    let request = UpdateRequest {
+        bundle: HandshakeBundle::Commit {
+            commit: POOL.commits[0].clone(),
+            welcome: Some(Box::new(POOL.welcomes[0].clone())),
+            group_info_option: GroupInfoOption::Full(Box::new(POOL.group_infos[0].clone())),
+            ratchet_tree_option: RatchetTreeOption::Full(POOL.trees[0].clone()),
+        },
+    };
+    let bare = request.encode().unwrap();
+    let at = POOL.commits[0].tls_serialize_detached().unwrap().len() + 1;
+    let welcome = POOL.welcomes[0].tls_serialize_detached().unwrap();
+    assert_eq!(
+        &bare[at..at + welcome.len()],
+        welcome,
+        "bare Welcome after presence 1"
+    );
+    // A bare Welcome starts with its cipher suite and a non-empty `secrets`.
+    assert_ne!(&bare[at..at + 4], [0, 1, 0, 3]);
+
+    let mut wrapped = bare[..at].to_vec();
+    wrapped.extend([0, 1, 0, 3]);
+    wrapped.extend(&bare[at..]);
+    let decoded = UpdateRequest::decode(&wrapped).unwrap();
+    assert_eq!(decoded, request);
+    assert_eq!(decoded.encode().unwrap(), bare);
+
+    // The wrapped form truncated inside the Welcome is an error, not a bare
+    // Welcome read from the wrong offset.
+    assert!(UpdateRequest::decode(&wrapped[..at + 10]).is_err());
+}

@@ -191,13 +191,20 @@ impl PeerClient {
             });
         }
         let body = read_capped(response, MAX_DIRECTORY_LEN).await?;
-        let directory =
-            Arc::new(
-                Directory::from_json(&body).map_err(|e| PeerError::Directory {
-                    peer: domain.to_owned(),
-                    reason: e.to_string(),
-                })?,
+        let parsed = Directory::from_json(&body).map_err(|e| PeerError::Directory {
+            peer: domain.to_owned(),
+            reason: e.to_string(),
+        })?;
+        // One malformed entry costs only that endpoint (decisions W-23).
+        for skipped in &parsed.skipped {
+            tracing::warn!(
+                peer = %domain,
+                endpoint = %skipped.endpoint,
+                error = %skipped.error,
+                "skipping a malformed entry of the peer's directory"
             );
+        }
+        let directory = Arc::new(parsed.directory);
         self.cache()
             .insert(domain.to_owned(), (directory.clone(), Instant::now()));
         Ok(directory)
