@@ -15,6 +15,7 @@
 //! | `{k: v}` (a map) | `{"k": v}` (non-string keys as their JSON text) |
 //! | `"text"`, numbers | the same |
 //! | `Name { 0x0102 }`, `Name { b"" }` (tls_codec byte vectors) | `{"Name": "0x0102"}`, `{"Name": "0x"}` |
+//! | `HashReference: 4B4B` (OpenMLS hash references) | `{"HashReference": "0x4b4b"}` |
 
 use serde_json::{Map, Value};
 
@@ -75,12 +76,27 @@ impl Parser<'_> {
     fn word(&mut self) -> String {
         self.ws();
         let start = self.i;
-        while self
-            .s
-            .get(self.i)
-            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
-        {
-            self.i += 1;
+        loop {
+            match self.s.get(self.i) {
+                Some(c) if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.') => {
+                    self.i += 1;
+                }
+                // A path (`a::B`) or generic arguments (`PhantomData<a::B>`).
+                Some(b':') if self.s.get(self.i + 1) == Some(&b':') => self.i += 2,
+                Some(b'<') if self.i > start => {
+                    let mut depth = 0;
+                    while let Some(c) = self.s.get(self.i) {
+                        self.i += 1;
+                        match c {
+                            b'<' => depth += 1,
+                            b'>' if depth == 1 => break,
+                            b'>' => depth -= 1,
+                            _ => {}
+                        }
+                    }
+                }
+                _ => break,
+            }
         }
         String::from_utf8_lossy(&self.s[start..self.i]).into_owned()
     }
@@ -181,6 +197,15 @@ impl Parser<'_> {
             return Ok(number(&word));
         }
         match self.peek() {
+            // OpenMLS's `HashReference: 4B4B…` (a KeyPackageRef or ProposalRef).
+            Some(b':') if word == "HashReference" => {
+                self.i += 1;
+                let hex = self.word();
+                Ok(single(
+                    word,
+                    Value::String(format!("0x{}", hex.to_lowercase())),
+                ))
+            }
             // `b"…"`: a byte string (tls_codec prints an empty vector so), as hex.
             Some(b'"') if word == "b" => {
                 let text = self.string(b'"')?;

@@ -12,13 +12,13 @@ use openmls::prelude::*;
 use tls_codec::DeserializeBytes;
 
 /// Concatenates hex fragments (whitespace ignored) and raw ASCII fragments.
-enum Part<'a> {
+pub(crate) enum Part<'a> {
     Hex(&'a str),
     Ascii(&'a str),
 }
 use Part::{Ascii, Hex};
 
-fn bytes(parts: &[Part<'_>]) -> Vec<u8> {
+pub(crate) fn bytes(parts: &[Part<'_>]) -> Vec<u8> {
     let mut out = Vec::new();
     for part in parts {
         match part {

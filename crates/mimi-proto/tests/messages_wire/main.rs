@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod debug_json;
+mod hand_mls;
 mod kat;
 mod malformed;
 mod pool;

@@ -25,13 +25,15 @@ use mimi_proto::messages::*;
 use mimi_proto::{ClientId, RoomId};
 
 use openmls::prelude::{
-    AppDataDictionary, Capabilities, Ciphersuite, HpkePublicKey, SignaturePublicKey,
+    AppDataDictionary, BasicCredential, Capabilities, Ciphersuite, ExternalSender, HpkePublicKey,
+    SignaturePublicKey,
 };
+use openmls_traits::types::HpkeCiphertext;
 use serde_json::{Map, Value, json};
 use tls_codec::{DeserializeBytes, Serialize};
 
 use crate::debug_json::render;
-use crate::kat;
+use crate::{hand_mls, kat};
 
 #[path = "../common/component_values.rs"]
 mod component_values;
@@ -356,12 +358,80 @@ fn bodies() -> Vec<Value> {
             },
         ),
         vector(
+            "key material response, one KeyPackage",
+            "KeyMaterialResponse",
+            &KeyMaterialResponse {
+                user_status: KeyMaterialUserCode::PartialSuccess,
+                user_uri: kat::user("mimi://b.example/u/bob"),
+                clients: vec![
+                    ClientKeyMaterial {
+                        client_uri: client("mimi://b.example/d/bob/laptop"),
+                        status: ClientStatus::Success(Box::new(hand_mls::key_package())),
+                    },
+                    ClientKeyMaterial {
+                        client_uri: client("mimi://b.example/d/bob/phone"),
+                        status: ClientStatus::KeyMaterialExhausted,
+                    },
+                ],
+            },
+        ),
+        vector(
             "key material response, user unknown",
             "KeyMaterialResponse",
             &KeyMaterialResponse {
                 user_status: KeyMaterialUserCode::UserUnknown,
                 user_uri: kat::user("mimi://b.example/u/nobody"),
                 clients: vec![],
+            },
+        ),
+        vector(
+            "update request, one proposal",
+            "UpdateRequest",
+            &UpdateRequest {
+                bundle: HandshakeBundle::Proposal {
+                    proposal: hand_mls::remove_proposal(),
+                    more_proposals: vec![],
+                },
+            },
+        ),
+        vector(
+            "update request, commit with a full GroupInfo, tree from the hub",
+            "UpdateRequest",
+            &UpdateRequest {
+                bundle: HandshakeBundle::Commit {
+                    commit: hand_mls::remove_commit(),
+                    welcome: None,
+                    group_info_option: GroupInfoOption::Full(Box::new(hand_mls::group_info())),
+                    ratchet_tree_option: RatchetTreeOption::DistributionService,
+                },
+            },
+        ),
+        vector(
+            "update request, commit with a Welcome and a partial GroupInfo",
+            "UpdateRequest",
+            &UpdateRequest {
+                bundle: HandshakeBundle::Commit {
+                    commit: hand_mls::remove_commit(),
+                    welcome: Some(Box::new(hand_mls::welcome())),
+                    group_info_option: GroupInfoOption::Partial(PartialGroupInfo {
+                        ratchet_tree_presence: RatchetTreePresence::Removed,
+                        group_info_extensions: vec![],
+                        signature: vec![0x33; 64],
+                    }),
+                    ratchet_tree_option: RatchetTreeOption::OutOfBand {
+                        tree_signature: vec![0x34; 8],
+                    },
+                },
+            },
+        ),
+        vector(
+            "update response, invalid proposal",
+            "UpdateRoomResponse",
+            &UpdateRoomResponse {
+                error_description: text("unknown member"),
+                outcome: UpdateOutcome::InvalidProposal {
+                    invalid_proposals: vec![hand_mls::proposal_ref()],
+                },
             },
         ),
         vector(
@@ -429,6 +499,73 @@ fn bodies() -> Vec<Value> {
             },
         ),
         vector(
+            "fanout of a commit",
+            "FanoutMessage",
+            &FanoutMessage {
+                timestamp: 1_700_000_000_001,
+                event: FanoutEvent::Commit {
+                    commit: hand_mls::remove_commit(),
+                    external_proposals: vec![],
+                },
+            },
+        ),
+        vector(
+            "fanout of a proposal",
+            "FanoutMessage",
+            &FanoutMessage {
+                timestamp: 1_700_000_000_002,
+                event: FanoutEvent::Proposal {
+                    proposal: hand_mls::remove_proposal(),
+                    more_proposals: vec![],
+                },
+            },
+        ),
+        vector(
+            "fanout of a Welcome, tree from the hub",
+            "FanoutMessage",
+            &FanoutMessage {
+                timestamp: 1_700_000_000_003,
+                event: FanoutEvent::Welcome {
+                    welcome: Box::new(hand_mls::welcome()),
+                    ratchet_tree_option: RatchetTreeOption::HttpsUri {
+                        ratchet_tree_url: text("https://a.example/tree/8"),
+                        tree_signature: vec![0x35; 8],
+                    },
+                },
+            },
+        ),
+        vector(
+            "group info response, success",
+            "GroupInfoResponse",
+            &GroupInfoResponse::Success {
+                tbs: Box::new(GroupInfoResponseTbs {
+                    room_id: kat::room(),
+                    cipher_suite: Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519,
+                    hub_sender: ExternalSender::new(
+                        SignaturePublicKey::from(vec![0x48; 32]),
+                        BasicCredential::new(b"mimi://a.example".to_vec()).into(),
+                    ),
+                    encrypted_groupinfo_and_tree: HpkeCiphertext {
+                        kem_output: vec![0x45; 32].into(),
+                        ciphertext: vec![0x43; 24].into(),
+                    },
+                }),
+                signature: vec![0x36; 64],
+            },
+        ),
+        vector(
+            "group info and tree, the plaintext of a GroupInfoResponse",
+            "GroupInfoRatchetTreeTbe",
+            &GroupInfoRatchetTreeTbe {
+                group_info: Box::new(hand_mls::group_info()),
+                ratchet_tree_option: RatchetTreeOption::DistributionService,
+                pending_proposals: vec![PendingProposal {
+                    proposal: hand_mls::remove_proposal(),
+                    hub_accepted_time: 1_700_000_000_004,
+                }],
+            },
+        ),
+        vector(
             "group info request",
             "GroupInfoRequest",
             &GroupInfoRequest {
@@ -463,11 +600,11 @@ fn bodies() -> Vec<Value> {
         ),
         vector("consent request", "ConsentEntry", &kat::consent_request()),
         vector(
-            "consent grant to two clients",
+            "consent grant with a KeyPackage",
             "ConsentEntry",
             &ConsentEntry {
                 action: ConsentAction::Grant {
-                    client_key_packages: vec![],
+                    client_key_packages: vec![hand_mls::key_package()],
                 },
                 scope: ConsentScope {
                     requester_uri: alice(),
@@ -669,6 +806,7 @@ fn decoder(struct_name: &str) -> Option<fn(&[u8]) -> Decoded> {
         "NotifyBody" => decode::<NotifyBody>,
         "GroupInfoRequest" => decode::<GroupInfoRequest>,
         "GroupInfoResponse" => decode::<GroupInfoResponse>,
+        "GroupInfoRatchetTreeTbe" => decode::<GroupInfoRatchetTreeTbe>,
         "ConsentEntry" => decode::<ConsentEntry>,
         "IdentifierRequest" => decode::<IdentifierRequest>,
         "IdentifierResponse" => decode::<IdentifierResponse>,
@@ -771,6 +909,7 @@ const ALL_STRUCTS: &[&str] = &[
     "AppDataUpdate",
     "KeyMaterialRequest",
     "KeyMaterialResponse",
+    "UpdateRequest",
     "UpdateRoomResponse",
     "SubmitMessageRequest",
     "SubmitMessageResponse",
@@ -778,6 +917,7 @@ const ALL_STRUCTS: &[&str] = &[
     "NotifyBody",
     "GroupInfoRequest",
     "GroupInfoResponse",
+    "GroupInfoRatchetTreeTbe",
     "ConsentEntry",
     "IdentifierRequest",
     "IdentifierResponse",
