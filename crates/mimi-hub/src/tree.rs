@@ -102,3 +102,5 @@ fn internal(_: tls_codec::Error) -> HubError {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vectors;

@@ -176,6 +176,12 @@ fn assert_same_bytes(group: &MlsGroup) {
         .tls_serialize_detached()
         .unwrap();
     assert_eq!(ours, openmls);
+    // The tree hash of the exported bytes, by the function that reproduces
+    // the MLS working group's tree-validation vectors, is the group's.
+    assert_eq!(
+        super::vectors::root_tree_hash(&ours, CIPHERSUITE),
+        group.public_group().group_context().tree_hash()
+    );
 }
 
 #[test]

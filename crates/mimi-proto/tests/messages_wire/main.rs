@@ -10,6 +10,7 @@ mod debug_json;
 mod hand_mls;
 mod kat;
 mod malformed;
+mod mls_vectors;
 mod pool;
 mod roundtrip;
 mod samples;
