@@ -220,3 +220,48 @@ fn normalize(path: &Path) -> PathBuf {
     }
     out
 }
+
+/// `docs/architecture.md` names source files by path relative to `crates/`
+/// (`mimi-hub/src/commit.rs`), and files of the same crate after that by path relative to its
+/// `src/` (`lanes/sequencer.rs`). Every one must exist, so the page follows the code when files
+/// move.
+#[test]
+fn architecture_names_only_files_that_exist() {
+    let root = repo_root();
+    let text = read(&root.join("docs/architecture.md"));
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for line in text.lines() {
+        let mut src: Option<PathBuf> = None;
+        for (n, token) in line.split('`').enumerate() {
+            let is_path = n % 2 == 1
+                && !token.contains(' ')
+                && (token.ends_with(".rs") || token.ends_with('/'));
+            if !is_path {
+                continue;
+            }
+            let path = match token.split_once("/src/") {
+                Some((krate, _)) => {
+                    src = Some(root.join("crates").join(krate).join("src"));
+                    root.join("crates").join(token)
+                }
+                None => match &src {
+                    Some(dir) => dir.join(token),
+                    None => {
+                        missing.push(format!("{token} (no crate named before it on its line)"));
+                        continue;
+                    }
+                },
+            };
+            checked += 1;
+            if !path.exists() {
+                missing.push(token.to_owned());
+            }
+        }
+    }
+    assert!(checked > 20, "the path scanner found only {checked} paths");
+    assert!(
+        missing.is_empty(),
+        "architecture.md names files that do not exist: {missing:#?}"
+    );
+}
