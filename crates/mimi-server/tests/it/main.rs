@@ -13,6 +13,7 @@ mod device;
 mod durability;
 mod identifier;
 mod key_packages;
+mod lane_fault;
 mod limits;
 mod proxy;
 mod rooms;
