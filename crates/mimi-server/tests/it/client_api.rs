@@ -15,7 +15,7 @@ use mimi_proto::{RoomId, UserId, WireMessage as _};
 use openmls_basic_credential::SignatureKeyPair;
 use reqwest::{Method, StatusCode};
 
-use mimi_server::{Config, FanoutSettings, Limits, LogFormat, Registration, TlsPaths};
+use mimi_server::{Config, Registration};
 
 use crate::common::{Federation, PATIENCE, Server, client_http, client_tls, free_addr, received};
 use crate::device::{Device, error_code, text};
@@ -392,36 +392,10 @@ async fn a_resumed_event_stream_misses_and_repeats_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_token_server_registers_only_with_the_token() {
     let fed = Federation::new();
-    let files = fed
-        .pki
-        .providers
-        .iter()
-        .find(|p| p.domain == "a.example")
-        .unwrap()
-        .clone();
     let config = Config {
-        domain: "a.example".into(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        client_listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: fed.dir.path().join("a-token"),
-        storage_url: None,
-        log_format: LogFormat::Text,
-        tls: TlsPaths {
-            cert: files.cert,
-            key: files.key,
-            ca: fed.pki.ca_cert.clone(),
-        },
-        peers: Default::default(),
-        limits: Limits::default(),
-        public_url: None,
-        admin_token: None,
-        fanout: FanoutSettings::default(),
         registration: Registration::Token,
         registration_token: Some("open sesame".into()),
-        consent: Default::default(),
-        identifier_query: Default::default(),
-        key_packages: Default::default(),
-        asset_hosts: Default::default(),
+        ..fed.config("a.example", "a-token")
     };
     let server = mimi_server::start(&config, mimi_server::Options::default())
         .await

@@ -14,42 +14,15 @@ use mimi_policy::Preset;
 use mimi_proto::directory::{Endpoint, PathTarget};
 use mimi_proto::messages::{RawFanoutMessage, UpdateOutcome, UpdateRoomResponse};
 use mimi_proto::{ProviderId, RoomId, WireMessage as _};
-use mimi_server::{Config, FanoutSettings, Limits, LogFormat, Registration, Running, TlsPaths};
+use mimi_server::{Config, Running};
 use openmls::prelude::tls_codec::Serialize as _;
 
 use crate::common::{Federation, PATIENCE, User, update_body};
 
 async fn start(fed: &Federation, domain: &str, peers: &[(&str, std::net::SocketAddr)]) -> Running {
-    let files = fed
-        .pki
-        .providers
-        .iter()
-        .find(|p| p.domain == domain)
-        .unwrap()
-        .clone();
     let config = Config {
-        domain: domain.into(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        client_listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: fed.dir.path().join(format!("{domain}-lane-fault")),
-        storage_url: None,
-        log_format: LogFormat::Text,
-        tls: TlsPaths {
-            cert: files.cert,
-            key: files.key,
-            ca: fed.pki.ca_cert.clone(),
-        },
         peers: peers.iter().map(|(d, a)| ((*d).to_owned(), *a)).collect(),
-        limits: Limits::default(),
-        public_url: None,
-        admin_token: None,
-        fanout: FanoutSettings::default(),
-        registration: Registration::Open,
-        registration_token: None,
-        consent: Default::default(),
-        identifier_query: Default::default(),
-        key_packages: Default::default(),
-        asset_hosts: Default::default(),
+        ..fed.config(domain, &format!("{domain}-lane-fault"))
     };
     mimi_server::start(&config, mimi_server::Options::default())
         .await

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use mimi_server::{Config, FanoutSettings, Limits, LogFormat, Registration, TlsPaths};
+use mimi_server::{Config, Limits};
 use reqwest::StatusCode;
 
 use crate::common::{Federation, peer_http, percent_encode};
@@ -11,39 +11,12 @@ use crate::common::{Federation, peer_http, percent_encode};
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flooding_peer_gets_429_with_retry_after_and_big_bodies_413() {
     let fed = Federation::new();
-    let a = fed
-        .pki
-        .providers
-        .iter()
-        .find(|p| p.domain == "a.example")
-        .unwrap()
-        .clone();
     let config = Config {
-        domain: "a.example".into(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        client_listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: fed.dir.path().join("a-limits"),
-        storage_url: None,
-        log_format: LogFormat::Text,
-        tls: TlsPaths {
-            cert: a.cert,
-            key: a.key,
-            ca: fed.pki.ca_cert.clone(),
-        },
-        peers: Default::default(),
         limits: Limits {
             max_body_bytes: 4096,
             requests_per_second_per_peer: 5,
         },
-        public_url: None,
-        admin_token: None,
-        fanout: FanoutSettings::default(),
-        registration: Registration::Open,
-        registration_token: None,
-        consent: Default::default(),
-        identifier_query: Default::default(),
-        key_packages: Default::default(),
-        asset_hosts: Default::default(),
+        ..fed.config("a.example", "a-limits")
     };
     let server = mimi_server::start(&config, mimi_server::Options::default())
         .await
