@@ -10,7 +10,6 @@ use mimi_hub::fault::{self, Fault};
 use mimi_hub::{HubError, ProposalBundle, Room};
 use mimi_policy::{Claims, Preset};
 use mimi_proto::ProviderId;
-use mimi_proto::components::ParticipantListUpdate;
 use mimi_proto::messages::RawFanoutMessage;
 use openmls::prelude::tls_codec::Deserialize as _;
 use openmls::prelude::{MlsMessageBodyIn, MlsMessageIn, RatchetTreeIn};
@@ -52,19 +51,7 @@ fn a_commit_that_fails_at_any_step_after_staging_leaves_the_room_unchanged() {
         "adds",
     );
     let bob = Client::new("mimi://b.example/d/bob/laptop");
-    let (kp, kp_ref) = bob.key_package();
-    let b_example = ProviderId::from_domain("b.example").unwrap();
-    w.room.record_key_packages(&b_example, [kp_ref]);
-    let out = commit(
-        &w.alice,
-        &mut w.alice_group,
-        Inline {
-            adds: vec![kp],
-            app: vec![add_user(bob.user(), 2)],
-            ..Default::default()
-        },
-        Vec::new(),
-    );
+    let out = add_bob_commit(&mut w, &bob);
     let before = observe(&w.room);
     for point in [Fault::Staged, Fault::Merged, Fault::TreeBytes] {
         fault::arm(w.room.id(), point, 0);
@@ -81,7 +68,10 @@ fn a_commit_that_fails_at_any_step_after_staging_leaves_the_room_unchanged() {
         .filter(|d| matches!(d.event, RawFanoutMessage::Welcome { .. }))
         .map(|d| d.to.clone())
         .collect();
-    assert_eq!(welcome_to, vec![b_example]);
+    assert_eq!(
+        welcome_to,
+        vec![ProviderId::from_domain("b.example").unwrap()]
+    );
     w.alice_group
         .merge_pending_commit(&w.alice.provider)
         .unwrap();
@@ -149,25 +139,7 @@ fn a_bundle_that_fails_while_queueing_leaves_the_room_unchanged() {
     );
     let bob = Client::new("mimi://b.example/d/bob/laptop");
     let mut bob_group = add_bob(&mut w, &bob);
-    let (list_msg, _) = bob_group
-        .propose_app_data_update(
-            &bob.provider,
-            bob.identity.signer(),
-            mimi_proto::components::ComponentId::PARTICIPANT_LIST.0,
-            openmls::messages::proposals::AppDataUpdateOperation::Update(
-                ParticipantListUpdate {
-                    removed_indices: vec![1],
-                    ..Default::default()
-                }
-                .encode()
-                .unwrap()
-                .into(),
-            ),
-        )
-        .unwrap();
-    let leave = bob_group
-        .leave_group_via_self_remove(&bob.provider, bob.identity.signer())
-        .unwrap();
+    let (list_msg, leave) = bob_leaves(&bob, &mut bob_group);
     let bundle = || ProposalBundle {
         proposal: wire(&list_msg),
         more: vec![wire(&leave)],

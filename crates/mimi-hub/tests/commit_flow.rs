@@ -9,7 +9,6 @@ use mimi_hub::{HubError, ProposalBundle, Room};
 use mimi_mls::OutgoingCommit;
 use mimi_mls::member::{export_for_hub, join_external};
 use mimi_policy::{Actor, Change, Claims, Preset, Proposal as PolicyProposal};
-use mimi_proto::components::ParticipantListUpdate;
 use mimi_proto::messages::RawFanoutMessage;
 use mimi_proto::{ProviderId, RoomId};
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
@@ -369,28 +368,10 @@ fn leave_is_proposed_queued_and_must_be_committed() {
     let bob = Client::new("mimi://b.example/d/bob/laptop");
     let mut bob_group = add_bob(&mut w, &bob);
 
-    // Bob leaves: removal from the list (he is entry 1) + SelfRemove of his client.
-    let (list_msg, _) = bob_group
-        .propose_app_data_update(
-            &bob.provider,
-            bob.identity.signer(),
-            mimi_proto::components::ComponentId::PARTICIPANT_LIST.0,
-            openmls::messages::proposals::AppDataUpdateOperation::Update(
-                ParticipantListUpdate {
-                    removed_indices: vec![1],
-                    ..Default::default()
-                }
-                .encode()
-                .unwrap()
-                .into(),
-            ),
-        )
-        .unwrap();
-    // A SelfRemove, as mimi clients leave: its sender's provider (with no
-    // other member here) must still get the commit that removes it.
-    let leave = bob_group
-        .leave_group_via_self_remove(&bob.provider, bob.identity.signer())
-        .unwrap();
+    // Bob leaves: removal from the list (he is entry 1) + SelfRemove of his
+    // client, as mimi clients leave: its sender's provider (with no other
+    // member here) must still get the commit that removes it.
+    let (list_msg, leave) = bob_leaves(&bob, &mut bob_group);
     let accepted = w
         .room
         .accept_proposals(

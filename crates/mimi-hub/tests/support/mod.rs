@@ -283,12 +283,13 @@ pub fn user(uri: &str) -> UserId {
     UserId::parse(uri).unwrap()
 }
 
-/// Adds bob (b.example) to alice's room as a member (role 2); returns his group.
-pub fn add_bob(w: &mut World, bob: &Client) -> MlsGroup {
+/// Alice's commit adding bob (b.example) as a member (role 2), with his
+/// KeyPackage recorded as claimed through the hub; not yet accepted.
+pub fn add_bob_commit(w: &mut World, bob: &Client) -> OutgoingCommit {
     let (kp, kp_ref) = bob.key_package();
     w.room
         .record_key_packages(&ProviderId::from_domain("b.example").unwrap(), [kp_ref]);
-    let out = commit(
+    commit(
         &w.alice,
         &mut w.alice_group,
         Inline {
@@ -297,13 +298,43 @@ pub fn add_bob(w: &mut World, bob: &Client) -> MlsGroup {
             ..Default::default()
         },
         Vec::new(),
-    );
+    )
+}
+
+/// Adds bob (b.example) to alice's room as a member (role 2); returns his group.
+pub fn add_bob(w: &mut World, bob: &Client) -> MlsGroup {
+    let out = add_bob_commit(w, bob);
     let accepted = w.room.accept_commit(&w.hub, bundle(&out), NOW).unwrap();
     w.alice_group
         .merge_pending_commit(&w.alice.provider)
         .unwrap();
     let (message, tree) = welcome_of(&accepted.deliveries);
     join(bob, &message, &tree)
+}
+
+/// How bob leaves, as mimi clients do: a proposal removing him from the
+/// participant list (he is entry 1) and a SelfRemove of his client.
+pub fn bob_leaves(bob: &Client, bob_group: &mut MlsGroup) -> (MlsMessageOut, MlsMessageOut) {
+    let (list_msg, _) = bob_group
+        .propose_app_data_update(
+            &bob.provider,
+            bob.identity.signer(),
+            ComponentId::PARTICIPANT_LIST.0,
+            openmls::messages::proposals::AppDataUpdateOperation::Update(
+                ParticipantListUpdate {
+                    removed_indices: vec![1],
+                    ..Default::default()
+                }
+                .encode()
+                .unwrap()
+                .into(),
+            ),
+        )
+        .unwrap();
+    let leave = bob_group
+        .leave_group_via_self_remove(&bob.provider, bob.identity.signer())
+        .unwrap();
+    (list_msg, leave)
 }
 
 /// A self-update commit (no room-state change).
