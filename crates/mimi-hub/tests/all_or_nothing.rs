@@ -8,11 +8,9 @@ mod support;
 
 use mimi_hub::fault::{self, Fault};
 use mimi_hub::{HubError, ProposalBundle, Room};
-use mimi_policy::{Claims, Preset};
+use mimi_policy::Preset;
 use mimi_proto::ProviderId;
 use mimi_proto::messages::RawFanoutMessage;
-use openmls::prelude::tls_codec::Deserialize as _;
-use openmls::prelude::{MlsMessageBodyIn, MlsMessageIn, RatchetTreeIn};
 use support::*;
 
 /// What a failed event must leave exactly as it was.
@@ -92,25 +90,7 @@ fn an_external_commit_whose_reissued_removes_fail_leaves_the_room_unchanged() {
         .propose_remove(&w.hub, bob.identity.client(), NOW)
         .unwrap();
     let tablet = Client::new("mimi://a.example/d/alice/tablet");
-    let material = w
-        .room
-        .join_material(
-            w.hub.crypto(),
-            tablet.identity.client(),
-            &Claims::basic(tablet.user()),
-            tablet.identity.signer().public(),
-            None,
-        )
-        .unwrap();
-    let MlsMessageBodyIn::GroupInfo(gi) = MlsMessageIn::tls_deserialize_exact(&material.group_info)
-        .unwrap()
-        .extract()
-    else {
-        panic!("not a GroupInfo")
-    };
-    let tree = RatchetTreeIn::tls_deserialize_exact(&material.ratchet_tree).unwrap();
-    let (_, out) =
-        mimi_mls::member::join_external(&tablet.provider, &tablet.identity, gi, tree).unwrap();
+    let (_, out) = external_join(&mut w, &tablet);
     let before = observe(&w.room);
     for point in [Fault::Staged, Fault::Merged, Fault::Reissued] {
         fault::arm(w.room.id(), point, 0);

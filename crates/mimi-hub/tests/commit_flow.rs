@@ -13,8 +13,7 @@ use mimi_proto::messages::RawFanoutMessage;
 use mimi_proto::{ProviderId, RoomId};
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{
-    AppDataDictionary, MlsGroup, MlsMessageBodyIn, MlsMessageIn, ProcessedMessageContent,
-    RatchetTreeIn,
+    AppDataDictionary, MlsMessageBodyIn, MlsMessageIn, ProcessedMessageContent, RatchetTreeIn,
 };
 use openmls_traits::OpenMlsProvider as _;
 use support::*;
@@ -482,28 +481,6 @@ fn leave_is_proposed_queued_and_must_be_committed() {
     let _ = Claims::basic(bob.user());
 }
 
-fn external_join(w: &mut World, device: &Client) -> (MlsGroup, OutgoingCommit) {
-    let claims = Claims::basic(device.user());
-    let material = w
-        .room
-        .join_material(
-            w.hub.crypto(),
-            device.identity.client(),
-            &claims,
-            device.identity.signer().public(),
-            None,
-        )
-        .unwrap();
-    let MlsMessageBodyIn::GroupInfo(gi) = MlsMessageIn::tls_deserialize_exact(&material.group_info)
-        .unwrap()
-        .extract()
-    else {
-        panic!("not a GroupInfo")
-    };
-    let tree = RatchetTreeIn::tls_deserialize_exact(&material.ratchet_tree).unwrap();
-    join_external(&device.provider, &device.identity, gi, tree).unwrap()
-}
-
 #[test]
 fn new_device_joins_by_external_commit_and_hub_removes_are_reissued() {
     let mut w = world_from(private_group_with_enforcer(), None);
@@ -580,28 +557,9 @@ fn new_device_joins_by_external_commit_and_hub_removes_are_reissued() {
 fn external_commit_without_a_group_info_request_is_refused() {
     let mut w = world(Preset::PrivateGroup);
     let tablet = Client::new("mimi://a.example/d/alice/tablet");
-    let material = w
-        .room
-        .join_material(
-            w.hub.crypto(),
-            tablet.identity.client(),
-            &Claims::basic(tablet.user()),
-            tablet.identity.signer().public(),
-            None,
-        )
-        .unwrap();
+    let material = ask_join_material(&mut w, &tablet).unwrap();
     let phone = Client::new("mimi://a.example/d/alice/phone2");
-    let join = |c: &Client| {
-        let MlsMessageBodyIn::GroupInfo(gi) =
-            MlsMessageIn::tls_deserialize_exact(&material.group_info)
-                .unwrap()
-                .extract()
-        else {
-            panic!("not a GroupInfo")
-        };
-        let tree = RatchetTreeIn::tls_deserialize_exact(&material.ratchet_tree).unwrap();
-        join_external(&c.provider, &c.identity, gi, tree).unwrap().1
-    };
+    let join = |c: &Client| join_from(c, &material).1;
     let err = w
         .room
         .accept_commit(&w.hub, bundle(&join(&phone)), NOW)
@@ -618,16 +576,7 @@ fn external_commit_without_a_group_info_request_is_refused() {
 
     // A user who is not listed cannot even get the GroupInfo of a private group.
     let stranger = Client::new("mimi://c.example/d/eve/phone");
-    let err = w
-        .room
-        .join_material(
-            w.hub.crypto(),
-            stranger.identity.client(),
-            &Claims::basic(stranger.user()),
-            stranger.identity.signer().public(),
-            None,
-        )
-        .unwrap_err();
+    let err = ask_join_material(&mut w, &stranger).unwrap_err();
     assert!(matches!(err, HubError::Denied { .. }), "{err}");
 }
 

@@ -7,7 +7,7 @@ mod support;
 
 use mimi_hub::HubError;
 use mimi_mls::OutgoingCommit;
-use mimi_policy::{Claims, Preset};
+use mimi_policy::Preset;
 use mimi_proto::components::{BANNED_ROLE, ParticipantListUpdate, UserindexRolePair};
 use openmls::prelude::{LeafNodeIndex, MlsGroup};
 use openmls_traits::OpenMlsProvider as _;
@@ -165,25 +165,8 @@ fn kick_keeps_the_user_listed_ban_removes_and_blocks_rejoin() {
 
     // Carol's new device cannot get the GroupInfo to rejoin; kicked bob can.
     let carol2 = Client::new("mimi://c.example/d/carol/tablet");
-    let err = w
-        .room
-        .join_material(
-            w.hub.crypto(),
-            carol2.identity.client(),
-            &Claims::basic(carol2.user()),
-            carol2.identity.signer().public(),
-            None,
-        )
-        .unwrap_err();
+    let err = ask_join_material(&mut w, &carol2).unwrap_err();
     assert!(matches!(err, HubError::Denied { .. }), "{err}");
     let bob2 = Client::new("mimi://b.example/d/bob/tablet");
-    w.room
-        .join_material(
-            w.hub.crypto(),
-            bob2.identity.client(),
-            &Claims::basic(bob2.user()),
-            bob2.identity.signer().public(),
-            None,
-        )
-        .unwrap();
+    ask_join_material(&mut w, &bob2).unwrap();
 }

@@ -5,12 +5,12 @@
 
 #![allow(clippy::unwrap_used, dead_code)]
 
-use mimi_hub::{CommitBundle, Hub, HubKeys, Room};
+use mimi_hub::{CommitBundle, Hub, HubError, HubKeys, JoinMaterial, Room};
 use mimi_mls::member::{create_group, export_for_hub, join_config};
 use mimi_mls::{Identity, OutgoingCommit, RoomGroup as _};
 use mimi_policy::{
-    Actor, Change, Commit, Context, PolicyEnvelope, Preset, Proposal as PolicyProposal, RoomState,
-    RoomTemplate,
+    Actor, Change, Claims, Commit, Context, PolicyEnvelope, Preset, Proposal as PolicyProposal,
+    RoomState, RoomTemplate,
 };
 use mimi_proto::ClientId;
 use mimi_proto::components::{ComponentId, ParticipantId, ParticipantListUpdate, UserRolePair};
@@ -375,4 +375,34 @@ pub fn process_commit(c: &Client, group: &mut MlsGroup, out: &OutgoingCommit) {
         }
         other => panic!("expected a plain commit, got {other:?}"),
     }
+}
+
+/// The GroupInfo and ratchet tree the hub gives `device`, a basic-credential
+/// user's new client, for joining by external commit.
+pub fn ask_join_material(w: &mut World, device: &Client) -> Result<JoinMaterial, HubError> {
+    w.room.join_material(
+        w.hub.crypto(),
+        device.identity.client(),
+        &Claims::basic(device.user()),
+        device.identity.signer().public(),
+        None,
+    )
+}
+
+/// `device`'s external commit built from the hub's join material.
+pub fn join_from(device: &Client, material: &JoinMaterial) -> (MlsGroup, OutgoingCommit) {
+    let MlsMessageBodyIn::GroupInfo(gi) = MlsMessageIn::tls_deserialize_exact(&material.group_info)
+        .unwrap()
+        .extract()
+    else {
+        panic!("not a GroupInfo")
+    };
+    let tree = RatchetTreeIn::tls_deserialize_exact(&material.ratchet_tree).unwrap();
+    mimi_mls::member::join_external(&device.provider, &device.identity, gi, tree).unwrap()
+}
+
+/// `device` asks for the join material and builds its external commit.
+pub fn external_join(w: &mut World, device: &Client) -> (MlsGroup, OutgoingCommit) {
+    let material = ask_join_material(w, device).unwrap();
+    join_from(device, &material)
 }
