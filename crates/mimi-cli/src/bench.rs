@@ -29,9 +29,7 @@ use mimi_proto::messages::{
     SubmitMessageRequest, SubmitMessageResponse, UpdateRequest, UpdateRoomResponse,
 };
 use mimi_proto::{ClientId, ProviderId, RoomId, WireMessage as _};
-use mimi_server::{
-    Config, FanoutSettings, Limits, LogFormat, Options, Registration, Running, TlsPaths,
-};
+use mimi_server::{Config, Options, Running, TlsPaths};
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{MlsMessageBodyIn, MlsMessageIn, MlsMessageOut};
 use tokio::sync::Mutex;
@@ -121,34 +119,19 @@ async fn fanout(args: FanoutArgs) -> BenchResult<String> {
         let domain = domain.to_owned();
         async move {
             let files = files?;
-            let config = Config {
-                domain: domain.clone(),
-                listen: loopback(),
-                client_listen: loopback(),
+            let mut config = Config::loopback(
+                &domain,
                 data_dir,
-                storage_url: None,
-                log_format: LogFormat::Text,
-                tls: TlsPaths {
+                TlsPaths {
                     cert: files.cert,
                     key: files.key,
                     ca,
                 },
-                peers: peers.into_iter().collect(),
-                limits: Limits {
-                    // Measure the pipeline, not the per-peer limiter.
-                    requests_per_second_per_peer: 10_000_000,
-                    ..Limits::default()
-                },
-                public_url: None,
-                admin_token: None,
-                fanout: FanoutSettings::default(),
-                registration: Registration::Open,
-                registration_token: None,
-                consent: Default::default(),
-                identifier_query: Default::default(),
-                key_packages: Default::default(),
-                asset_hosts: Default::default(),
-            };
+            )
+            .map_err(|e| fail("config")(&e))?;
+            config.peers = peers.into_iter().collect();
+            // Measure the pipeline, not the per-peer limiter.
+            config.limits.requests_per_second_per_peer = 10_000_000;
             let running = mimi_server::start(&config, Options::default())
                 .await
                 .map_err(|e| fail("start")(&e))?;
@@ -309,10 +292,6 @@ async fn fanout(args: FanoutArgs) -> BenchResult<String> {
         p.running.shutdown().await;
     }
     Ok(report)
-}
-
-fn loopback() -> std::net::SocketAddr {
-    std::net::SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
 fn wire(m: &MlsMessageOut) -> BenchResult<MlsMessageIn> {

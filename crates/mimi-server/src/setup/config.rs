@@ -270,6 +270,39 @@ impl Config {
         Ok(config)
     }
 
+    /// A provider listening on loopback with ephemeral ports and every other
+    /// setting at its default, as a config file naming only `domain`,
+    /// `data_dir` and `tls` would give: what a server started in-process (the
+    /// fan-out bench, tests) runs with. Callers change fields before starting.
+    ///
+    /// # Errors
+    /// [`ServerError::Config`] if `domain` is not a valid provider domain.
+    pub fn loopback(domain: &str, data_dir: PathBuf, tls: TlsPaths) -> Result<Self, ServerError> {
+        let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+        let config = Self {
+            domain: domain.into(),
+            listen: any_port,
+            client_listen: any_port,
+            data_dir,
+            storage_url: None,
+            log_format: LogFormat::default(),
+            tls,
+            peers: BTreeMap::new(),
+            limits: Limits::default(),
+            public_url: None,
+            admin_token: None,
+            fanout: FanoutSettings::default(),
+            registration: Registration::default(),
+            registration_token: None,
+            consent: Default::default(),
+            key_packages: Default::default(),
+            identifier_query: Default::default(),
+            asset_hosts: BTreeMap::new(),
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
     /// The storage URL, defaulting to a SQLite file under `data_dir`.
     pub fn storage_url(&self) -> String {
         self.storage_url.clone().unwrap_or_else(|| {

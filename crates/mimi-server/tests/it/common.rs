@@ -29,10 +29,7 @@ use mimi_proto::messages::{
 };
 use mimi_proto::mls_profile::{CIPHERSUITE, required_capabilities};
 use mimi_proto::{ClientId, RoomId, UserId, WireMessage as _};
-use mimi_server::{
-    Config, FanoutSettings, Limits, LogFormat, PkiFiles, ProviderFiles, READY_PREFIX, Registration,
-    TlsIdentity, TlsPaths, init_pki,
-};
+use mimi_server::{Config, PkiFiles, ProviderFiles, READY_PREFIX, TlsIdentity, TlsPaths, init_pki};
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{
     ExternalSender, KeyPackage, MlsMessageBodyIn, MlsMessageIn, MlsMessageOut, ProtocolVersion,
@@ -87,30 +84,16 @@ impl Federation {
     /// (`mimi_server::start`), with its data in `dir` and defaults elsewhere.
     pub fn config(&self, domain: &str, dir: &str) -> Config {
         let files = self.cert(domain);
-        Config {
-            domain: domain.into(),
-            listen: "127.0.0.1:0".parse().unwrap(),
-            client_listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: self.dir.path().join(dir),
-            storage_url: None,
-            log_format: LogFormat::Text,
-            tls: TlsPaths {
+        Config::loopback(
+            domain,
+            self.dir.path().join(dir),
+            TlsPaths {
                 cert: files.cert.clone(),
                 key: files.key.clone(),
                 ca: self.pki.ca_cert.clone(),
             },
-            peers: Default::default(),
-            limits: Limits::default(),
-            public_url: None,
-            admin_token: None,
-            fanout: FanoutSettings::default(),
-            registration: Registration::Open,
-            registration_token: None,
-            consent: Default::default(),
-            identifier_query: Default::default(),
-            key_packages: Default::default(),
-            asset_hosts: Default::default(),
-        }
+        )
+        .unwrap()
     }
 
     /// Starts `domain`'s server with `peers`.
